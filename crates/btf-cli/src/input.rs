@@ -1,0 +1,63 @@
+//! Input resolution: `vmlinux`, raw BTF files, ELF files, split BTF bases.
+
+use std::sync::Arc;
+
+use btf::Btf;
+
+/// Where `vmlinux` points.
+pub const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
+
+/// Files read for one BTF input: the input and its base, if any.
+pub struct Loaded {
+    path: String,
+    data: Vec<u8>,
+    base: Option<(String, Vec<u8>)>,
+}
+
+/// Maps the word `vmlinux` to the kernel's BTF.
+pub fn resolve_path(input: &str) -> &str {
+    if input == "vmlinux" {
+        VMLINUX
+    } else {
+        input
+    }
+}
+
+fn read(path: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{path}: {e}"))
+}
+
+impl Loaded {
+    /// Reads the input (and base) files. A module under /sys/kernel/btf gets
+    /// vmlinux as its base automatically, as bpftool does.
+    pub fn open(input: &str, base: Option<&str>) -> Result<Loaded, String> {
+        let path = resolve_path(input).to_owned();
+        let data = read(&path)?;
+        let base = match base {
+            Some(b) => Some(resolve_path(b).to_owned()),
+            None if path.starts_with("/sys/kernel/btf/") && path != VMLINUX => {
+                Some(VMLINUX.to_owned())
+            }
+            None => None,
+        };
+        let base = match base {
+            Some(b) => {
+                let d = read(&b)?;
+                Some((b, d))
+            }
+            None => None,
+        };
+        Ok(Loaded { path, data, base })
+    }
+
+    /// Parses what was read.
+    pub fn btf(&self) -> Result<Btf<'_>, String> {
+        let base = match &self.base {
+            Some((p, d)) => Some(Arc::new(
+                Btf::parse_any(d, None).map_err(|e| format!("{p}: {e}"))?,
+            )),
+            None => None,
+        };
+        Btf::parse_any(&self.data, base).map_err(|e| format!("{}: {e}", self.path))
+    }
+}
