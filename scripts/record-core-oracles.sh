@@ -94,8 +94,8 @@ for obj in fixtures/bpf/*.bpf.o; do
 		<(core_lines "$CORE/recorder/$o.$RUNNING.log") >"$tmp/diff"; then
 		if diff <(core_lines "$CORE/$o.$RUNNING.log" | sort) \
 			<(core_lines "$CORE/recorder/$o.$RUNNING.log" | sort) >/dev/null; then
-			# libbpf 1.1.0 (in bpftool) poisons an ld_imm64 first half
-			# first, 1.1.2 second half first: same lines, other order
+			# bpftool's embedded libbpf poisons an ld_imm64 first half
+			# first, system libbpf 1.1.2 the second half: same lines, other order
 			echo "note: $o: same CO-RE lines, different order:" >&2
 			cat "$tmp/diff" >&2
 		else
