@@ -1,22 +1,24 @@
 //! `btfx`: read, explain and apply BTF and CO-RE. See `btfx --help`.
+//!
+//! Exit codes: 0 done; 1 the job ran but something failed (a relocation
+//! error, a program the kernel rejected); 2 bad input or usage.
 #![forbid(unsafe_code)]
 
+mod cmd;
 mod input;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 /// Exit code for bad input or usage.
-const EXIT_BAD_INPUT: u8 = 2;
+pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code when the job ran but something failed.
+pub const EXIT_FAILED: u8 = 1;
 
 #[derive(Parser)]
-#[command(
-    name = "btfx",
-    version,
-    about = "Read, explain and apply BTF and CO-RE"
-)]
+#[command(name = "btfx", version, about = "Read, explain and apply BTF and CO-RE")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -25,29 +27,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Dump the types of a BTF: raw BTF file, ELF object with .BTF, or `vmlinux`.
-    Dump {
-        /// Input: a raw BTF file, an ELF file, or `vmlinux` (/sys/kernel/btf/vmlinux).
-        input: String,
-        /// Output format.
-        #[arg(long, short, value_enum, default_value_t = Format::Raw)]
-        format: Format,
-        /// Base BTF for split BTF input (a kernel module's).
-        #[arg(long, short = 'B')]
-        base: Option<String>,
-    },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    /// bpftool's `format raw`.
-    Raw,
-    /// bpftool's `-j` JSON.
-    Json,
+    Dump(cmd::dump::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let result = match cli.cmd {
+        Cmd::Dump(a) => cmd::dump::run(a),
+    };
+    match result {
         Ok(code) => code,
         Err(msg) => {
             eprintln!("btfx: {msg}");
@@ -56,31 +44,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode, String> {
-    match cli.cmd {
-        Cmd::Dump {
-            input,
-            format,
-            base,
-        } => {
-            let loaded = input::Loaded::open(&input, base.as_deref())?;
-            let btf = loaded.btf()?;
-            let mut out = Vec::new();
-            match format {
-                Format::Raw => btf::dump::raw::dump_raw(&btf, &mut out),
-                Format::Json => btf::dump::json::dump_json(&btf, &mut out),
-            }
-            write_stdout(&out)?;
-            Ok(ExitCode::SUCCESS)
-        }
-    }
-}
-
-fn write_stdout(bytes: &[u8]) -> Result<(), String> {
+/// Writes the whole output at once; a closed pipe is not an error.
+pub fn write_stdout(bytes: &[u8]) -> Result<(), String> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
         Ok(()) => Ok(()),
-        // A closed pipe (`btfx dump vmlinux | head`) is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(format!("writing output: {e}")),
     }

@@ -35,7 +35,7 @@ pub enum Error {
     #[error("bad BTF header: {0}")]
     BadHeader(String),
     /// A section lies outside the blob, or overlaps another.
-    #[error("BTF {section} section [{start}, {end}) does not fit: {why}")]
+    #[error("BTF {section} section [{start}, {end}): {why}")]
     BadSection {
         /// `"type"`, `"string"` or `"layout"`.
         section: &'static str,

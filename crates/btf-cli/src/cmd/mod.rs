@@ -1,0 +1,3 @@
+//! One module per `btfx` subcommand: argument struct and `run`.
+
+pub mod dump;
