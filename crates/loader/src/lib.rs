@@ -1,0 +1,22 @@
+//! Load BPF ELF objects into the running kernel.
+//!
+//! [`object::Object`] reads a BPF ELF file (as clang `-target bpf` writes
+//! it): its sections, symbols, programs (several per section, each named by
+//! its function symbol), `.text` subprograms, license, version, the raw
+//! `.BTF` / `.BTF.ext` bytes and the relocation entries of every section.
+//!
+//! ```no_run
+//! let bytes = std::fs::read("fixtures/bpf/maps_globals.bpf.o")?;
+//! let obj = loader::object::Object::parse(&bytes)?;
+//! for prog in obj.programs() {
+//!     println!("{} in {}: {} insns", prog.name, prog.section_name, prog.insn_count());
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+pub mod object;
+
+pub use error::{Error, Result};
