@@ -3,6 +3,7 @@
 //! Each renderer appends to a `Vec<u8>` so a caller can write the whole dump
 //! with one system call; names are copied as bytes, exactly as stored.
 
+pub mod c;
 pub mod json;
 pub mod raw;
 
