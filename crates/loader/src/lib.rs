@@ -16,7 +16,15 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod btffix;
 mod error;
+pub mod externs;
+pub mod link;
+pub mod load;
+pub mod maps;
 pub mod object;
+pub mod progtype;
+pub mod sys;
 
 pub use error::{Error, Result};
+pub use load::{load, LoadOptions, Loaded, MapResult, ProgOutcome, ProgResult};

@@ -1,0 +1,502 @@
+//! Loading a whole object: BTF, maps, CO-RE, linking, `BPF_PROG_LOAD`.
+
+use std::collections::HashMap;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+
+use btf::{Btf, Endian, Kind, TypeId};
+
+use crate::btffix::{self, BtfFeatures};
+use crate::externs;
+use crate::link::{self, Chunk, LinkCtx};
+use crate::maps::{self, MapDef, ARRAY_OF_MAPS, HASH_OF_MAPS, PROG_ARRAY};
+use crate::object::{Insn, Object, Program};
+use crate::progtype;
+use crate::sys;
+use crate::{Error, Result};
+
+/// How to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Target BTF for CO-RE (default: `/sys/kernel/btf/vmlinux`).
+    pub target_btf: Option<Vec<u8>>,
+    /// Load only these programs (all when empty).
+    pub programs: Vec<String>,
+    /// Pin programs and maps under this bpffs directory.
+    pub pin: Option<PathBuf>,
+    /// Object name for internal map names (default `obj`).
+    pub obj_name: String,
+}
+
+/// A program the kernel accepted or refused.
+#[derive(Debug)]
+pub struct ProgResult {
+    /// Program name.
+    pub name: String,
+    /// ELF section.
+    pub section: String,
+    /// Instructions submitted.
+    pub insn_cnt: usize,
+    /// Outcome.
+    pub outcome: ProgOutcome,
+}
+
+/// What happened to a program.
+#[derive(Debug)]
+pub enum ProgOutcome {
+    /// Loaded: kernel id and the program's fd (closed on drop).
+    Loaded {
+        /// Kernel program id.
+        id: u32,
+        /// The program.
+        fd: OwnedFd,
+    },
+    /// Rejected by the kernel or before (attach target missing...).
+    Rejected {
+        /// errno (positive).
+        errno: i32,
+        /// Last lines of the verifier log, or the reason.
+        log_tail: String,
+        /// The poisoned CO-RE relocation the failure points at, if any.
+        core: Option<String>,
+    },
+}
+
+/// A created map.
+#[derive(Debug)]
+pub struct MapResult {
+    /// Map name.
+    pub name: String,
+    /// `map_type`.
+    pub map_type: u32,
+    /// Kernel map id.
+    pub id: u32,
+    /// The map (closed on drop).
+    pub fd: OwnedFd,
+}
+
+/// A loaded object: everything stays alive until this is dropped.
+#[derive(Debug)]
+pub struct Loaded {
+    /// Maps, in creation order.
+    pub maps: Vec<MapResult>,
+    /// Programs, in libbpf's order.
+    pub programs: Vec<ProgResult>,
+    /// The object's BTF in the kernel (if it loaded).
+    pub btf_fd: Option<OwnedFd>,
+}
+
+fn sys_err(cmd: &'static str, what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+    let what = what.into();
+    move |source| Error::Syscall { cmd, what, source }
+}
+
+fn to_core(p: &Program) -> core_reloc::Program {
+    core_reloc::Program {
+        name: p.name.clone(),
+        section: p.section_name.clone(),
+        insn_off: p.insn_offset,
+        insns: p
+            .insns
+            .iter()
+            .map(|i| core_reloc::Insn {
+                code: i.code,
+                dst_reg: i.dst,
+                src_reg: i.src,
+                off: i.off,
+                imm: i.imm,
+            })
+            .collect(),
+    }
+}
+
+fn from_core(p: &core_reloc::Program) -> Vec<Insn> {
+    p.insns
+        .iter()
+        .map(|i| Insn {
+            code: i.code,
+            dst: i.dst_reg,
+            src: i.src_reg,
+            off: i.off,
+            imm: i.imm,
+        })
+        .collect()
+}
+
+fn create_map(m: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<OwnedFd> {
+    let inner = match &m.inner {
+        Some(inner) => Some(create_map(inner, btf_fd)?),
+        None => None,
+    };
+    let use_btf = btf_fd.is_some()
+        && m.btf_value.0 != 0
+        && !matches!(m.map_type, ARRAY_OF_MAPS | HASH_OF_MAPS | PROG_ARRAY);
+    let mut a = sys::MapCreate {
+        map_type: m.map_type,
+        key_size: m.key_size,
+        value_size: m.value_size,
+        max_entries: m.max_entries,
+        map_flags: m.map_flags,
+        inner_map_fd: inner.as_ref(),
+        numa_node: m.numa_node,
+        name: &m.name,
+        btf_fd: if use_btf { btf_fd } else { None },
+        btf_key_type_id: m.btf_key.0,
+        btf_value_type_id: m.btf_value.0,
+        map_extra: m.map_extra,
+    };
+    match sys::map_create(&a) {
+        Ok(fd) => Ok(fd),
+        Err(_) if a.btf_fd.is_some() => {
+            // libbpf retries without BTF when the kernel refuses the types.
+            a.btf_fd = None;
+            sys::map_create(&a).map_err(sys_err("BPF_MAP_CREATE", format!("map '{}'", m.name)))
+        }
+        Err(e) => Err(sys_err("BPF_MAP_CREATE", format!("map '{}'", m.name))(e)),
+    }
+}
+
+/// Per-chunk func_info / line_info in machine byte order.
+fn ext_infos(ext: Option<&core_reloc::BtfExt>, chunks: &[Chunk]) -> (Vec<u8>, Vec<u8>) {
+    let (mut fi, mut li) = (Vec::new(), Vec::new());
+    let Some(ext) = ext else { return (fi, li) };
+    for c in chunks {
+        let range = (c.sec_insn * 8) as u32..((c.sec_insn + c.len) * 8) as u32;
+        let map = |off: u32| (c.start + (off as usize / 8 - c.sec_insn)) as u32;
+        if let Some(s) = ext.func_info.iter().find(|s| s.name == c.section_name) {
+            for r in s.records.iter().filter(|r| range.contains(&r.insn_off)) {
+                fi.extend(map(r.insn_off).to_ne_bytes());
+                fi.extend(r.type_id.0.to_ne_bytes());
+            }
+        }
+        if let Some(s) = ext.line_info.iter().find(|s| s.name == c.section_name) {
+            for r in s.records.iter().filter(|r| range.contains(&r.insn_off)) {
+                li.extend(map(r.insn_off).to_ne_bytes());
+                li.extend(r.file_name_off.0.to_ne_bytes());
+                li.extend(r.line_off.0.to_ne_bytes());
+                li.extend(r.line_col.to_ne_bytes());
+            }
+        }
+    }
+    (fi, li)
+}
+
+fn tail(log: &str, n: usize) -> String {
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Loads `elf` into the running kernel.
+pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Loaded> {
+    let obj = Object::parse(elf)?;
+    if obj.endian() != Endian::NATIVE {
+        return Err(Error::Elf {
+            what: "ELF header".into(),
+            why: "object byte order differs from this machine's; the kernel cannot run it".into(),
+        });
+    }
+    for want in &opts.programs {
+        if obj.program(want).is_none() {
+            return Err(Error::Program {
+                prog: want.clone(),
+                section: String::new(),
+                why: "no such program in the object".into(),
+            });
+        }
+    }
+    let local = obj.btf().map(Btf::parse).transpose()?;
+    let ext = match (obj.btf_ext(), local.as_ref()) {
+        (Some(b), Some(l)) => {
+            Some(core_reloc::BtfExt::parse(b, l).map_err(|e| Error::Section {
+                index: obj.section_by_name(".BTF.ext").map_or(0, |s| s.index),
+                section: ".BTF.ext".into(),
+                why: e.to_string(),
+            })?)
+        }
+        _ => None,
+    };
+    let vmlinux_bytes = std::fs::read("/sys/kernel/btf/vmlinux").ok();
+    let vmlinux = vmlinux_bytes.as_deref().map(Btf::parse).transpose()?;
+    let externs = externs::collect(&obj, local.as_ref())?;
+
+    // BTF for the kernel.
+    let btf_fd = match &local {
+        Some(l) => {
+            let fixed = btffix::fixup(&obj, l, &externs, BtfFeatures::probe())?;
+            sys::btf_load(&fixed).ok()
+        }
+        None => None,
+    };
+
+    // Maps.
+    let kcfg =
+        (!externs.kcfg.is_empty()).then(|| (externs.kcfg_data.clone(), externs.kcfg_datasec));
+    let defs = maps::collect(&obj, local.as_ref(), &opts.obj_name, kcfg)?;
+    let mut created: Vec<(MapDef, OwnedFd)> = Vec::new();
+    for m in defs {
+        let fd = create_map(&m, btf_fd.as_ref())?;
+        if let Some(data) = &m.data {
+            sys::map_update(&fd, &0u32.to_ne_bytes(), data, 0).map_err(sys_err(
+                "BPF_MAP_UPDATE_ELEM",
+                format!("map '{}' initial value", m.name),
+            ))?;
+        }
+        if m.freeze {
+            sys::map_freeze(&fd).map_err(sys_err("BPF_MAP_FREEZE", format!("map '{}'", m.name)))?;
+        }
+        created.push((m, fd));
+    }
+    // Map-in-map initial slots.
+    for (m, fd) in &created {
+        if m.map_type == ARRAY_OF_MAPS || m.map_type == HASH_OF_MAPS {
+            for s in &m.init_slots {
+                let inner = created
+                    .iter()
+                    .find(|(x, _)| x.name == s.target)
+                    .ok_or_else(|| Error::Map {
+                        map: m.name.clone(),
+                        why: format!(
+                            "slot {} refers to '{}', which is not a map",
+                            s.index, s.target
+                        ),
+                    })?;
+                use std::os::fd::AsRawFd;
+                sys::map_update(
+                    fd,
+                    &s.index.to_ne_bytes(),
+                    &(inner.1.as_raw_fd() as u32).to_ne_bytes(),
+                    0,
+                )
+                .map_err(sys_err(
+                    "BPF_MAP_UPDATE_ELEM",
+                    format!("map '{}' slot {}", m.name, s.index),
+                ))?;
+            }
+        }
+    }
+
+    // CO-RE.
+    let selected: Vec<&Program> = obj
+        .programs()
+        .iter()
+        .filter(|p| opts.programs.is_empty() || opts.programs.contains(&p.name))
+        .collect();
+    let mut funcs: HashMap<String, Program> = HashMap::new();
+    let mut core_report = None;
+    if let (Some(l), Some(x)) = (local.as_ref(), ext.as_ref()) {
+        if x.core_relo_count() > 0 {
+            let target_bytes = opts.target_btf.clone();
+            let target = match &target_bytes {
+                Some(b) => Some(Btf::parse_any(b, None)?),
+                None => None,
+            };
+            let target = match (target.as_ref(), vmlinux.as_ref()) {
+                (Some(t), _) | (None, Some(t)) => t,
+                _ => {
+                    return Err(Error::Io {
+                        path: "/sys/kernel/btf/vmlinux".into(),
+                        source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                    })
+                }
+            };
+            let mut cps: Vec<core_reloc::Program> = selected
+                .iter()
+                .map(|p| to_core(p))
+                .chain(obj.subprograms().iter().map(to_core))
+                .collect();
+            let report = core_reloc::relocate(l, x, &mut cps, core_reloc::Target::new(target));
+            for (cp, p) in cps
+                .iter()
+                .zip(selected.iter().copied().chain(obj.subprograms().iter()))
+            {
+                let mut q = p.clone();
+                q.insns = from_core(cp);
+                funcs.insert(q.name.clone(), q);
+            }
+            core_report = Some(report);
+        }
+    }
+    let core_fail = core_report
+        .as_ref()
+        .and_then(|r| r.failure.as_ref())
+        .map(|e| e.to_string());
+
+    let license: Vec<u8> = obj
+        .license()
+        .unwrap_or("")
+        .bytes()
+        .chain(std::iter::once(0))
+        .collect();
+    let cx = LinkCtx {
+        obj: &obj,
+        funcs: &funcs,
+        maps: &created,
+        externs: &externs,
+        vmlinux: vmlinux.as_ref(),
+    };
+    let mut programs = Vec::new();
+    for p in selected {
+        let reject = |errno: i32, why: String| ProgOutcome::Rejected {
+            errno,
+            log_tail: why,
+            core: None,
+        };
+        if let Some(f) = &core_fail {
+            programs.push(ProgResult {
+                name: p.name.clone(),
+                section: p.section_name.clone(),
+                insn_cnt: 0,
+                outcome: reject(libc::ESRCH, format!("CO-RE relocation failed: {f}")),
+            });
+            continue;
+        }
+        let Some(spec) = progtype::from_section(&p.section_name) else {
+            programs.push(ProgResult {
+                name: p.name.clone(),
+                section: p.section_name.clone(),
+                insn_cnt: 0,
+                outcome: reject(
+                    libc::ESRCH,
+                    format!("unknown section name '{}'", p.section_name),
+                ),
+            });
+            continue;
+        };
+        let mut attach_btf_id = 0;
+        if let Some((name, typedef)) = spec.attach.btf_name() {
+            let kind = if typedef { Kind::Typedef } else { Kind::Func };
+            match vmlinux
+                .as_ref()
+                .and_then(|v| v.find_by_name_kind(&name, kind))
+            {
+                Some(TypeId(id)) => attach_btf_id = id,
+                None => {
+                    programs.push(ProgResult {
+                        name: p.name.clone(),
+                        section: p.section_name.clone(),
+                        insn_cnt: 0,
+                        outcome: reject(
+                            libc::ESRCH,
+                            format!("attach target '{name}' not found in vmlinux BTF"),
+                        ),
+                    });
+                    continue;
+                }
+            }
+        }
+        let linked = link::link(&cx, p)?;
+        let code = Insn::encode_all(&linked.insns, Endian::NATIVE);
+        let (fi, li) = if btf_fd.is_some() {
+            ext_infos(ext.as_ref(), &linked.chunks)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let args = sys::ProgLoad {
+            prog_type: spec.prog_type,
+            expected_attach_type: spec.expected_attach_type,
+            insns: &code,
+            license: &license,
+            kern_version: obj.kern_version().unwrap_or(0),
+            prog_flags: spec.prog_flags,
+            name: &p.name,
+            btf_fd: btf_fd.as_ref(),
+            func_info: &fi,
+            line_info: &li,
+            attach_btf_id,
+            attach_btf_obj_fd: 0,
+        };
+        let outcome = match sys::prog_load(&args) {
+            Ok(fd) => {
+                let (id, _) = sys::prog_info(&fd).map_err(sys_err(
+                    "BPF_OBJ_GET_INFO_BY_FD",
+                    format!("program '{}'", p.name),
+                ))?;
+                ProgOutcome::Loaded { id, fd }
+            }
+            Err(e) => {
+                let core = core_report
+                    .as_ref()
+                    .and_then(|r| poisoned(r, &linked.chunks, &e.log));
+                ProgOutcome::Rejected {
+                    errno: e.error.raw_os_error().unwrap_or(0),
+                    log_tail: tail(&e.log, 8),
+                    core,
+                }
+            }
+        };
+        programs.push(ProgResult {
+            name: p.name.clone(),
+            section: p.section_name.clone(),
+            insn_cnt: linked.insns.len(),
+            outcome,
+        });
+    }
+
+    let maps = created
+        .into_iter()
+        .map(|(m, fd)| {
+            let id = sys::map_id(&fd).unwrap_or(0);
+            MapResult {
+                name: m.name,
+                map_type: m.map_type,
+                id,
+                fd,
+            }
+        })
+        .collect();
+    let loaded = Loaded {
+        maps,
+        programs,
+        btf_fd,
+    };
+    if let Some(dir) = &opts.pin {
+        pin(&loaded, dir)?;
+    }
+    Ok(loaded)
+}
+
+/// The poisoned CO-RE relocation a verifier failure points at.
+fn poisoned(r: &core_reloc::Report, chunks: &[Chunk], log: &str) -> Option<String> {
+    let mut best = None;
+    for rec in r
+        .records
+        .iter()
+        .filter(|x| x.outcome == core_reloc::Outcome::Poisoned)
+    {
+        let Some(c) = chunks.iter().find(|c| c.name == rec.program) else {
+            continue;
+        };
+        let idx = c.start + rec.insn;
+        let desc = format!(
+            "insn #{idx}: CO-RE relo #{} of section '{}' ({} {} {}) was poisoned",
+            rec.index,
+            rec.section,
+            core_reloc::kind_str(rec.kind),
+            rec.local_type_name,
+            rec.access
+        );
+        if log.contains(&format!("\n{idx}: ")) || log.starts_with(&format!("{idx}: ")) {
+            return Some(desc);
+        }
+        best.get_or_insert(desc);
+    }
+    best
+}
+
+fn pin(l: &Loaded, dir: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    for p in &l.programs {
+        if let ProgOutcome::Loaded { fd, .. } = &p.outcome {
+            sys::obj_pin(fd, &dir.join(&p.name))
+                .map_err(sys_err("BPF_OBJ_PIN", format!("program '{}'", p.name)))?;
+        }
+    }
+    for m in &l.maps {
+        sys::obj_pin(&m.fd, &dir.join(&m.name))
+            .map_err(sys_err("BPF_OBJ_PIN", format!("map '{}'", m.name)))?;
+    }
+    Ok(())
+}

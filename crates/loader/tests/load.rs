@@ -1,0 +1,116 @@
+//! Loads every fixture object into the running kernel and compares, program
+//! by program, with libbpf's recorded outcome (fixtures/oracle/load/*.txt).
+//! Skipped (with a printed reason) where bpf(2) is not permitted.
+
+use std::path::PathBuf;
+
+use loader::{load, LoadOptions, ProgOutcome};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn bpf_allowed() -> bool {
+    match loader::sys::probe_bpf() {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("skipping: BPF_PROG_LOAD of a trivial program failed: {e}");
+            false
+        }
+    }
+}
+
+fn oracle(stem: &str) -> Vec<(String, String, bool)> {
+    std::fs::read_to_string(root().join(format!("oracle/load/{stem}.txt")))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_string(), f[1].to_string(), f[2] == "loaded")
+        })
+        .collect()
+}
+
+fn load_stem(stem: &str, progs: &[String]) -> loader::Loaded {
+    let elf = std::fs::read(root().join(format!("bpf/{stem}.bpf.o"))).unwrap();
+    let opts = LoadOptions {
+        programs: progs.to_vec(),
+        obj_name: stem.to_string(),
+        ..LoadOptions::default()
+    };
+    load(&elf, &opts).unwrap_or_else(|e| panic!("{stem}: {e}"))
+}
+
+#[test]
+fn every_fixture_agrees_with_libbpf() {
+    if !bpf_allowed() {
+        return;
+    }
+    let mut agree = 0;
+    let mut total = 0;
+    let mut report = String::new();
+    for stem in [
+        "core_fail",
+        "core_fields",
+        "core_flavors",
+        "core_subprog",
+        "core_types",
+        "fentry_fexit",
+        "maps_globals",
+        "regs",
+        "sock_trace",
+        "task_trace",
+    ] {
+        let want = oracle(stem);
+        // Each program alone, as the oracle recorded objects that do not load whole.
+        let whole = want.iter().all(|w| w.2);
+        let results: Vec<(String, String, bool, String)> = if whole {
+            load_stem(stem, &[])
+                .programs
+                .into_iter()
+                .map(|p| {
+                    let (ok, why) = match &p.outcome {
+                        ProgOutcome::Loaded { .. } => (true, String::new()),
+                        ProgOutcome::Rejected {
+                            errno,
+                            log_tail,
+                            core,
+                        } => (false, format!("errno {errno} {log_tail} {core:?}")),
+                    };
+                    (p.name, p.section, ok, why)
+                })
+                .collect()
+        } else {
+            want.iter()
+                .map(|w| {
+                    let l = load_stem(stem, std::slice::from_ref(&w.0));
+                    let p = l.programs.into_iter().next().unwrap();
+                    let (ok, why) = match &p.outcome {
+                        ProgOutcome::Loaded { .. } => (true, String::new()),
+                        ProgOutcome::Rejected {
+                            errno,
+                            log_tail,
+                            core,
+                        } => (false, format!("errno {errno} {log_tail} {core:?}")),
+                    };
+                    (p.name, p.section, ok, why)
+                })
+                .collect()
+        };
+        assert_eq!(results.len(), want.len(), "{stem}");
+        for (w, g) in want.iter().zip(&results) {
+            total += 1;
+            assert_eq!((&w.0, &w.1), (&g.0, &g.1), "{stem}");
+            if w.2 == g.2 {
+                agree += 1;
+            } else {
+                report.push_str(&format!(
+                    "{stem}/{}: libbpf {} btfx {} {}\n",
+                    w.0, w.2, g.2, g.3
+                ));
+            }
+        }
+    }
+    eprintln!("{agree} of {total} programs agree with libbpf");
+    assert!(report.is_empty(), "{report}");
+}
