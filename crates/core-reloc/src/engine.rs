@@ -1,0 +1,517 @@
+//! The relocation pass: libbpf's `bpf_object__relocate_core` and
+//! `bpf_core_calc_relo_insn`, with the computation kept apart from patching.
+
+use std::collections::HashMap;
+
+use btf::{Btf, TypeId};
+
+use crate::calc::{calc_relo, Fixup};
+use crate::cands::{find_cands, Cand, Target};
+use crate::ext::{BtfExt, CoreRelo};
+use crate::insn::Insn;
+use crate::matching::spec_match;
+use crate::patch::{apply_fixup, LogStyle};
+use crate::spec::{format_spec, parse_spec};
+use crate::util::{kind_and_name, name_bytes};
+use crate::{Error, RelocKind};
+
+/// A program as the loader sees it before any linking: its name (the
+/// function symbol), ELF section, offset within the section (in
+/// instructions) and its own instructions. Subprograms of `.text` are
+/// programs too: libbpf relocates them once, under their own name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Program {
+    /// Program (function symbol) name.
+    pub name: String,
+    /// ELF section name.
+    pub section: String,
+    /// Offset of the first instruction within the section, in instructions.
+    pub insn_off: usize,
+    /// Instructions.
+    pub insns: Vec<Insn>,
+}
+
+/// What happened to one candidate of a relocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidateOutcome {
+    /// Candidate number (`candidate #K`).
+    pub index: usize,
+    /// Name of the BTF holding it (`vmlinux` or a module).
+    pub btf: String,
+    /// Type id in that BTF.
+    pub id: TypeId,
+    /// The candidate's spec as libbpf prints it (partial when not matching).
+    pub spec: String,
+    /// Whether the local spec matched it.
+    pub matched: bool,
+}
+
+/// The computed decision for one relocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The local spec as libbpf prints it.
+    pub local_spec: String,
+    /// Every candidate tried, in order.
+    pub candidates: Vec<CandidateOutcome>,
+    /// The values to patch (or poison).
+    pub fixup: Fixup,
+    /// True when no candidate matched (the value is the "missing" value).
+    pub no_match: bool,
+}
+
+/// How one relocation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The instruction was patched.
+    Patched,
+    /// The instruction was replaced by an invalid call.
+    Poisoned,
+    /// The relocation failed; libbpf aborts the load here.
+    Failed {
+        /// libbpf's errno.
+        errno: i32,
+        /// Why.
+        reason: String,
+    },
+    /// No program holds the instruction (libbpf skips the record).
+    Skipped,
+}
+
+/// Everything known about one relocation after the pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelocRecord {
+    /// ELF section.
+    pub section: String,
+    /// Index within the section (`relo #N`).
+    pub index: usize,
+    /// Program the instruction belongs to.
+    pub program: String,
+    /// Instruction index within the program.
+    pub insn: usize,
+    /// Byte offset of the instruction within its section.
+    pub insn_off: u32,
+    /// Raw relocation kind.
+    pub kind: u32,
+    /// Local root type.
+    pub local_type: TypeId,
+    /// `kind name` of the local root type (`struct task_struct`).
+    pub local_type_name: String,
+    /// Access string.
+    pub access: String,
+    /// The decision, when it could be computed.
+    pub decision: Option<Decision>,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+/// The result of relocating an object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// libbpf's CO-RE log lines, without the `libbpf: ` prefix.
+    pub log: Vec<String>,
+    /// One record per relocation processed, in order.
+    pub records: Vec<RelocRecord>,
+    /// Set when a relocation failed (libbpf stops at the first failure).
+    pub failure: Option<Error>,
+}
+
+impl Report {
+    /// True when libbpf would fail the load.
+    pub fn failed(&self) -> bool {
+        self.failure.is_some()
+    }
+}
+
+/// A failed computation: libbpf's errno and the reason (already logged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComputeError {
+    /// libbpf's errno.
+    pub errno: i32,
+    /// Why.
+    pub reason: String,
+}
+
+/// Computes relocations of one object against one target, keeping libbpf's
+/// per-object candidate cache (candidates are pruned as relocations rule
+/// them out, so order matters exactly as in libbpf).
+pub struct Relocator<'a> {
+    local: &'a Btf<'a>,
+    target: Target<'a>,
+    cache: HashMap<u32, Vec<Cand>>,
+}
+
+impl<'a> Relocator<'a> {
+    /// A relocator for an object with BTF `local`.
+    pub fn new(local: &'a Btf<'a>, target: Target<'a>) -> Relocator<'a> {
+        Relocator {
+            local,
+            target,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// Computes relocation `relo` (number `relo_idx` of its section, in
+    /// program `prog`) without patching anything. libbpf's log lines for
+    /// the search and the decision are appended to `log`.
+    pub fn compute(
+        &mut self,
+        prog: &str,
+        relo_idx: usize,
+        relo: &CoreRelo,
+        log: &mut Vec<String>,
+    ) -> Result<Decision, ComputeError> {
+        let lb = self.local;
+        let local_id = relo.type_id;
+        let fail = |log: &mut Vec<String>, errno: i32, msg: String| {
+            log.push(msg.clone());
+            ComputeError { errno, reason: msg }
+        };
+        let Some(lt) = lb.type_by_id(local_id) else {
+            return Err(ComputeError {
+                errno: crate::error::errno::EINVAL,
+                reason: format!("local type id {} does not exist", local_id.0),
+            });
+        };
+        let kind = RelocKind::from_raw(relo.kind);
+        if kind != Some(RelocKind::TypeIdLocal) && !self.cache.contains_key(&local_id.0) {
+            match find_cands(lb, local_id, &self.target, log) {
+                Ok(c) => {
+                    self.cache.insert(local_id.0, c);
+                }
+                Err(e) => {
+                    let (k, n) = kind_and_name(lb, local_id);
+                    let n = if name_bytes(lb, lt.name_off()).is_empty() {
+                        ""
+                    } else {
+                        n.as_str()
+                    };
+                    return Err(fail(
+                        log,
+                        e,
+                        format!("prog '{prog}': relo #{relo_idx}: target candidate search failed for [{}] {k} {n}: {e}", local_id.0),
+                    ));
+                }
+            }
+        }
+        let access = lb.str_bytes(relo.access_str_off);
+        let parsed = match kind {
+            Some(k) => parse_spec(lb, local_id, access.unwrap_or(b""), k),
+            None => Err((
+                crate::error::errno::EINVAL,
+                format!("unknown relocation kind {}", relo.kind),
+            )),
+        };
+        let local = match parsed {
+            Ok(s) => s,
+            Err((e, why)) => {
+                let (k, n) = kind_and_name(lb, local_id);
+                let a = access.map_or("<?>".to_string(), |a| {
+                    String::from_utf8_lossy(a).into_owned()
+                });
+                let msg = format!(
+                    "prog '{prog}': relo #{relo_idx}: parsing [{}] {k} {n} + {a} failed: {e}",
+                    local_id.0
+                );
+                log.push(msg);
+                return Err(ComputeError {
+                    errno: crate::error::errno::EINVAL,
+                    reason: why,
+                });
+            }
+        };
+        let kind = local.kind;
+        let local_spec = format_spec(lb, &local);
+        log.push(format!("prog '{prog}': relo #{relo_idx}: {local_spec}"));
+        if kind == RelocKind::TypeIdLocal {
+            let v = u64::from(local.root_type_id.0);
+            return Ok(Decision {
+                local_spec,
+                candidates: Vec::new(),
+                fixup: Fixup {
+                    orig_val: v,
+                    new_val: v,
+                    validate: false,
+                    ..Fixup::default()
+                },
+                no_match: false,
+            });
+        }
+        if name_bytes(lb, lt.name_off()).is_empty() {
+            return Err(fail(
+                log,
+                crate::error::errno::EOPNOTSUPP,
+                format!("prog '{prog}': relo #{relo_idx}: <{}> ({}) relocation doesn't support anonymous types", kind.name(), relo.kind),
+            ));
+        }
+        let cands = self.cache.get(&local_id.0).cloned().unwrap_or_default();
+        let mut kept: Vec<Cand> = Vec::new();
+        let mut outcomes = Vec::with_capacity(cands.len());
+        let mut chosen: Option<(Fixup, u64)> = None;
+        for (i, c) in cands.iter().enumerate() {
+            let Some((bname, tb)) = self.target.source(c.src) else {
+                continue;
+            };
+            let (r, ts) = spec_match(lb, &local, tb, c.id);
+            let spec_text = format_spec(tb, &ts);
+            let matched = match r {
+                Err(e) => {
+                    return Err(fail(
+                        log,
+                        e,
+                        format!("prog '{prog}': relo #{relo_idx}: error matching candidate #{i} {spec_text}: {e}"),
+                    ));
+                }
+                Ok(m) => m,
+            };
+            log.push(format!(
+                "prog '{prog}': relo #{relo_idx}: {} candidate #{i} {spec_text}",
+                if matched { "matching" } else { "non-matching" }
+            ));
+            outcomes.push(CandidateOutcome {
+                index: i,
+                btf: bname.to_string(),
+                id: c.id,
+                spec: spec_text,
+                matched,
+            });
+            if !matched {
+                continue;
+            }
+            let res = self.calc(prog, relo_idx, relo, kind, &local, Some((tb, &ts)), log)?;
+            match &chosen {
+                None => chosen = Some((res, ts.bit_offset)),
+                Some((prev, bit_off)) => {
+                    if ts.bit_offset != *bit_off {
+                        return Err(fail(
+                            log,
+                            crate::error::errno::EINVAL,
+                            format!(
+                                "prog '{prog}': relo #{relo_idx}: field offset ambiguity: {} != {}",
+                                ts.bit_offset as u32, *bit_off as u32
+                            ),
+                        ));
+                    }
+                    if res.poison != prev.poison || res.new_val != prev.new_val {
+                        let word = |p: bool| if p { "failure" } else { "success" };
+                        return Err(fail(
+                            log,
+                            crate::error::errno::EINVAL,
+                            format!(
+                                "prog '{prog}': relo #{relo_idx}: relocation decision ambiguity: {} {} != {} {}",
+                                word(res.poison),
+                                res.new_val,
+                                word(prev.poison),
+                                prev.new_val
+                            ),
+                        ));
+                    }
+                }
+            }
+            kept.push(*c);
+        }
+        if !kept.is_empty() {
+            self.cache.insert(local_id.0, kept);
+        }
+        let (fixup, no_match) = match chosen {
+            Some((f, _)) => (f, false),
+            None => {
+                log.push(format!(
+                    "prog '{prog}': relo #{relo_idx}: no matching targets found"
+                ));
+                (
+                    self.calc(prog, relo_idx, relo, kind, &local, None, log)?,
+                    true,
+                )
+            }
+        };
+        Ok(Decision {
+            local_spec,
+            candidates: outcomes,
+            fixup,
+            no_match,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn calc(
+        &self,
+        prog: &str,
+        relo_idx: usize,
+        relo: &CoreRelo,
+        kind: RelocKind,
+        local: &crate::spec::Spec,
+        targ: Option<(&Btf<'_>, &crate::spec::Spec)>,
+        log: &mut Vec<String>,
+    ) -> Result<Fixup, ComputeError> {
+        calc_relo(self.local, kind, local, targ).map_err(|(e, why)| {
+            if e == crate::error::errno::EOPNOTSUPP {
+                log.push(format!(
+                    "prog '{prog}': relo #{relo_idx}: unrecognized CO-RE relocation {} ({}) at insn #{}",
+                    kind.name(),
+                    relo.kind,
+                    relo.insn_off / 8
+                ));
+            }
+            ComputeError { errno: e, reason: why }
+        })
+    }
+}
+
+/// Relocates every CO-RE record of `ext` in `programs` against `target`,
+/// exactly as libbpf 1.1 does when loading an object: sections in `.BTF.ext`
+/// order, one candidate cache for the object, first failure aborts.
+pub fn relocate<'a>(
+    local: &'a Btf<'a>,
+    ext: &BtfExt,
+    programs: &mut [Program],
+    target: Target<'a>,
+) -> Report {
+    relocate_with(local, ext, programs, target, LogStyle::Libbpf)
+}
+
+/// [`relocate`] reproducing the log of a given libbpf build (see [`LogStyle`]).
+pub fn relocate_with<'a>(
+    local: &'a Btf<'a>,
+    ext: &BtfExt,
+    programs: &mut [Program],
+    target: Target<'a>,
+    style: LogStyle,
+) -> Report {
+    let mut report = Report::default();
+    let mut r = Relocator::new(local, target);
+    for sec in &ext.core_relos {
+        report.log.push(format!(
+            "sec '{}': found {} CO-RE relocations",
+            sec.name,
+            sec.records.len()
+        ));
+        for (i, rec) in sec.records.iter().enumerate() {
+            if let Err(e) = one(&mut r, &sec.name, i, rec, programs, style, &mut report) {
+                report.failure = Some(e);
+                return report;
+            }
+        }
+    }
+    report
+}
+
+fn one(
+    r: &mut Relocator<'_>,
+    section: &str,
+    i: usize,
+    rec: &CoreRelo,
+    programs: &mut [Program],
+    style: LogStyle,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let lb = r.local;
+    let (k, n) = kind_and_name(lb, rec.type_id);
+    let access = lb
+        .str_bytes(rec.access_str_off)
+        .map_or("<?>".to_string(), |a| {
+            String::from_utf8_lossy(a).into_owned()
+        });
+    let mut record = RelocRecord {
+        section: section.to_string(),
+        index: i,
+        program: String::new(),
+        insn: 0,
+        insn_off: rec.insn_off,
+        kind: rec.kind,
+        local_type: rec.type_id,
+        local_type_name: format!("{k} {n}"),
+        access,
+        decision: None,
+        outcome: Outcome::Skipped,
+    };
+    let bad = |what: String| Error::BadRelo {
+        section: section.to_string(),
+        relo: i,
+        what,
+    };
+    if rec.insn_off % 8 != 0 {
+        let e = bad(format!(
+            "instruction offset {} is not a multiple of 8",
+            rec.insn_off
+        ));
+        record.outcome = Outcome::Failed {
+            errno: -22,
+            reason: e.to_string(),
+        };
+        report.records.push(record);
+        return Err(e);
+    }
+    let sec_idx = (rec.insn_off / 8) as usize;
+    let Some(prog) = programs.iter_mut().find(|p| {
+        p.section == section && sec_idx >= p.insn_off && sec_idx - p.insn_off < p.insns.len()
+    }) else {
+        // libbpf: "skipping CO-RE relocation ... belonging to eliminated weak subprogram"
+        report.records.push(record);
+        return Ok(());
+    };
+    let idx = sec_idx - prog.insn_off;
+    record.program = prog.name.clone();
+    record.insn = idx;
+    let decision = match r.compute(&prog.name, i, rec, &mut report.log) {
+        Ok(d) => d,
+        Err(e) => {
+            report.log.push(format!(
+                "prog '{}': relo #{i}: failed to relocate: {}",
+                prog.name, e.errno
+            ));
+            record.outcome = Outcome::Failed {
+                errno: e.errno,
+                reason: e.reason.clone(),
+            };
+            report.records.push(record);
+            return Err(Error::Failed {
+                prog: prog.name.clone(),
+                relo: i,
+                errno: e.errno,
+                what: format!("failed to relocate: {}", e.reason),
+            });
+        }
+    };
+    let before = report.log.len();
+    let applied = apply_fixup(
+        &prog.name,
+        i,
+        &mut prog.insns,
+        idx,
+        &decision.fixup,
+        style,
+        &mut report.log,
+    );
+    let poisoned = report.log[before..]
+        .iter()
+        .any(|l| l.ends_with("w/ invalid insn"));
+    record.decision = Some(decision);
+    match applied {
+        Ok(()) => {
+            record.outcome = if poisoned {
+                Outcome::Poisoned
+            } else {
+                Outcome::Patched
+            };
+            report.records.push(record);
+            Ok(())
+        }
+        Err((errno, why)) => {
+            report.log.push(format!(
+                "prog '{}': relo #{i}: failed to patch insn #{idx}: {errno}",
+                prog.name
+            ));
+            record.outcome = Outcome::Failed {
+                errno,
+                reason: why.clone(),
+            };
+            report.records.push(record);
+            Err(Error::Failed {
+                prog: prog.name.clone(),
+                relo: i,
+                errno,
+                what: format!("failed to patch insn #{idx}: {why}"),
+            })
+        }
+    }
+}
