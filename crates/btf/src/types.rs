@@ -334,11 +334,12 @@ impl Iterator for EnumValues<'_> {
         })
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = if self.stride == 0 {
-            0
-        } else {
-            (self.rest.len() / self.stride).saturating_sub(self.index)
-        };
+        let n = self
+            .rest
+            .len()
+            .checked_div(self.stride)
+            .unwrap_or(0)
+            .saturating_sub(self.index);
         (n, Some(n))
     }
 }
