@@ -28,12 +28,15 @@ struct Cli {
 enum Cmd {
     /// Dump the types of a BTF: raw BTF file, ELF object with .BTF, or `vmlinux`.
     Dump(cmd::dump::Args),
+    /// Load a BPF object's maps and programs into the running kernel.
+    Load(cmd::load::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Dump(a) => cmd::dump::run(a),
+        Cmd::Load(a) => cmd::load::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,3 +1,4 @@
 //! One module per `btfx` subcommand: argument struct and `run`.
 
 pub mod dump;
+pub mod load;
