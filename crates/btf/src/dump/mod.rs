@@ -6,6 +6,7 @@
 pub mod c;
 pub mod json;
 pub mod raw;
+pub mod rust;
 
 use crate::{Btf, StrOffset};
 
