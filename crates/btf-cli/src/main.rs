@@ -18,11 +18,7 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 pub const EXIT_FAILED: u8 = 1;
 
 #[derive(Parser)]
-#[command(
-    name = "btfx",
-    version,
-    about = "Read, explain and apply BTF and CO-RE"
-)]
+#[command(name = "btfx", version, about = "Read, explain and apply BTF and CO-RE")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -36,8 +32,6 @@ enum Cmd {
     Gen(cmd::gen::Args),
     /// Load a BPF object's maps and programs into the running kernel.
     Load(cmd::load::Args),
-    /// Decide a BPF object's CO-RE relocations against a kernel BTF, as libbpf 1.1.
-    Reloc(cmd::reloc::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,7 +40,6 @@ fn main() -> ExitCode {
         Cmd::Dump(a) => cmd::dump::run(a),
         Cmd::Gen(a) => cmd::gen::run(a),
         Cmd::Load(a) => cmd::load::run(a),
-        Cmd::Reloc(a) => cmd::reloc::run(a),
     };
     match result {
         Ok(code) => code,

@@ -3,4 +3,3 @@
 pub mod dump;
 pub mod gen;
 pub mod load;
-pub mod reloc;
