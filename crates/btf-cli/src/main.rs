@@ -28,6 +28,8 @@ struct Cli {
 enum Cmd {
     /// Dump the types of a BTF: raw BTF file, ELF object with .BTF, or `vmlinux`.
     Dump(cmd::dump::Args),
+    /// Decide a BPF object's CO-RE relocations against a kernel BTF, as libbpf 1.1.
+    Reloc(cmd::reloc::Args),
     /// Generate bindings from a BTF (`gen rust`).
     Gen(cmd::gen::Args),
     /// Load a BPF object's maps and programs into the running kernel.
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Dump(a) => cmd::dump::run(a),
+        Cmd::Reloc(a) => cmd::reloc::run(a),
         Cmd::Gen(a) => cmd::gen::run(a),
         Cmd::Load(a) => cmd::load::run(a),
     };

@@ -3,3 +3,4 @@
 pub mod dump;
 pub mod gen;
 pub mod load;
+pub mod reloc;
