@@ -121,3 +121,35 @@ fn big_endian_object_decodes_to_the_same_instructions() {
         }
     }
 }
+
+#[test]
+fn damaged_objects_give_errors_naming_the_place() {
+    let good = fixture("bpf/maps_globals.bpf.o");
+    // Truncated: the section table (at 0x5270) is cut off.
+    let e = Object::parse(&good[..0x5000]).unwrap_err().to_string();
+    assert!(e.contains("section table"), "{e}");
+    // Truncated inside section contents: cut just past the section headers'
+    // start is impossible, so shrink .symtab's data instead by cutting at
+    // .BTF's end (0x2e74): the headers are gone too; check no panic for every cut.
+    for cut in (0..good.len()).step_by(97) {
+        let _ = Object::parse(&good[..cut]);
+    }
+    // A relocation whose symbol index is out of range: .relkprobe/do_unlinkat
+    // (file offset 0x3c90), first entry's r_info high word = symbol.
+    let mut bad = good.clone();
+    bad[0x3c90 + 12..0x3c90 + 16].copy_from_slice(&0xffffu32.to_le_bytes());
+    let e = Object::parse(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("kprobe/do_unlinkat") && e.contains("relocation #0") && e.contains("65535"),
+        "{e}"
+    );
+    // A function symbol past its section's end: unlink_entry (#20) size 728 -> 7280.
+    let mut bad = good.clone();
+    let sym = 0x3820 + 20 * 24;
+    bad[sym + 16..sym + 24].copy_from_slice(&7280u64.to_le_bytes());
+    let e = Object::parse(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("unlink_entry") && e.contains("crosses the section's end"),
+        "{e}"
+    );
+}
