@@ -234,6 +234,11 @@ impl<'data> Btf<'data> {
         &self.data[self.header.type_start..self.header.type_start + self.header.type_len]
     }
 
+    /// This blob's own string table (not the base's).
+    pub fn local_strings(&self) -> &[u8] {
+        self.strings_section()
+    }
+
     fn strings_section(&self) -> &[u8] {
         &self.data[self.header.str_start..self.header.str_start + self.header.str_len]
     }
@@ -249,6 +254,16 @@ impl<'data> Btf<'data> {
             .get((off.0 - self.start_str) as usize..)?;
         let n = memchr::memchr(0, s)?;
         Some(&s[..n])
+    }
+
+    /// The `len` bytes of the string table at `off` (no NUL search).
+    #[inline]
+    pub fn str_prefix(&self, off: StrOffset, len: u32) -> Option<&[u8]> {
+        if off.0 < self.start_str {
+            return self.base.as_ref()?.str_prefix(off, len);
+        }
+        let s = (off.0 - self.start_str) as usize;
+        self.strings_section().get(s..s.checked_add(len as usize)?)
     }
 
     /// The string at `off` as UTF-8; `"(invalid)"` when it is not valid UTF-8

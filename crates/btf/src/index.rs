@@ -23,24 +23,26 @@ pub fn essential_name(name: &str) -> &str {
 
 /// Length of the essential part of a name given as bytes.
 pub fn essential_len(b: &[u8]) -> usize {
-    let n = b.len();
-    if n < 5 {
-        return n;
+    // Visit each '_' from the end as the middle of a candidate `X___Y`
+    // starting at i = p - 2: the first hit is libbpf's (largest i).
+    for p in memchr::memrchr_iter(b'_', b) {
+        let Some(i) = p.checked_sub(2) else { break };
+        if let Some(&[x, u1, u2, u3, y]) = b.get(i..i + 5) {
+            if x != b'_' && u1 == b'_' && u2 == b'_' && u3 == b'_' && y != b'_' {
+                return i + 1;
+            }
+        }
     }
-    (0..=n - 5)
-        .rev()
-        .find(|&i| {
-            b[i] != b'_'
-                && b[i + 1] == b'_'
-                && b[i + 2] == b'_'
-                && b[i + 3] == b'_'
-                && b[i + 4] != b'_'
-        })
-        .map_or(n, |i| i + 1)
+    b.len()
 }
 
 #[derive(Clone, Copy)]
 struct Group {
+    /// Hash of the essential name, kept so growing the table re-hashes nothing.
+    hash: u64,
+    /// Where the essential name is: string offset of the head's name and length.
+    name_off: u32,
+    ess_len: u32,
     head: u32,
     tail: u32,
 }
@@ -65,35 +67,58 @@ impl std::fmt::Debug for NameIndex {
 impl NameIndex {
     pub(crate) fn build(btf: &Btf<'_>) -> NameIndex {
         let start_id = btf.start_id().get();
+        let start_str = btf.total_str_len() - btf.header().str_len as u32;
         let count = btf.local_type_count();
         let hasher = DefaultHashBuilder::default();
-        let mut table: HashTable<Group> = HashTable::with_capacity(count / 2);
+        let mut table: HashTable<Group> = HashTable::with_capacity(count);
         let mut next = vec![0u32; count];
-        let ess_of = |id: u32| -> &[u8] {
-            btf.type_by_id(TypeId(id))
-                .and_then(|t| btf.str_bytes(t.name_off()))
-                .map(essential_bytes)
-                .unwrap_or(b"")
-        };
+        // Flavoured names are rare: find every `___` in the local string
+        // table once, so a name is scanned for a flavour only when one of
+        // these positions falls inside it.
+        let strs = btf.local_strings();
+        let triples: Vec<u32> = memchr::memmem::find_iter(strs, b"___")
+            .map(|p| p as u32 + start_str)
+            .collect();
         for t in btf.types() {
-            if t.name_off().is_anon() {
+            let off = t.name_off();
+            if off.is_anon() {
                 continue;
             }
-            let id = t.id().get();
-            let Some(name) = btf.str_bytes(t.name_off()) else {
+            let Some(name) = btf.str_bytes(off) else {
                 continue;
             };
-            let ess = essential_bytes(name);
+            let id = t.id().get();
+            let end = off.0.saturating_add(name.len() as u32);
+            let flavoured = off.0 < start_str || {
+                let i = triples.partition_point(|&p| p < off.0);
+                triples.get(i).is_some_and(|&p| p < end)
+            };
+            let ess = if flavoured {
+                essential_bytes(name)
+            } else {
+                name
+            };
             let hash = hasher.hash_one(ess);
-            match table.find_mut(hash, |g| ess_of(g.head) == ess) {
+            let same = |g: &Group| {
+                g.hash == hash
+                    && btf.str_prefix(crate::StrOffset(g.name_off), g.ess_len) == Some(ess)
+            };
+            match table.find_mut(hash, same) {
                 Some(g) => {
-                    next[(g.tail - start_id) as usize] = id;
+                    if let Some(slot) = next.get_mut((g.tail - start_id) as usize) {
+                        *slot = id;
+                    }
                     g.tail = id;
                 }
                 None => {
-                    table.insert_unique(hash, Group { head: id, tail: id }, |g| {
-                        hasher.hash_one(ess_of(g.head))
-                    });
+                    let g = Group {
+                        hash,
+                        name_off: off.0,
+                        ess_len: ess.len() as u32,
+                        head: id,
+                        tail: id,
+                    };
+                    table.insert_unique(hash, g, |g| g.hash);
                 }
             }
         }
@@ -112,10 +137,8 @@ impl NameIndex {
         let head = self
             .table
             .find(hash, |g| {
-                btf.type_by_id(TypeId(g.head))
-                    .and_then(|t| btf.str_bytes(t.name_off()))
-                    .map(essential_bytes)
-                    == Some(ess)
+                g.hash == hash
+                    && btf.str_prefix(crate::StrOffset(g.name_off), g.ess_len) == Some(ess)
             })
             .map_or(0, |g| g.head);
         Chain {
