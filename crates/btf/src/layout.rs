@@ -30,7 +30,7 @@ pub struct KindLayouts {
 impl KindLayouts {
     /// Parses the section bytes; `at` is the section's offset, for errors.
     pub fn parse(bytes: &[u8], endian: Endian, at: usize) -> Result<KindLayouts> {
-        if bytes.len() % LAYOUT_ENTRY_LEN != 0 || bytes.len() > 256 * LAYOUT_ENTRY_LEN {
+        if !bytes.len().is_multiple_of(LAYOUT_ENTRY_LEN) || bytes.len() > 256 * LAYOUT_ENTRY_LEN {
             return Err(Error::BadSection {
                 section: "layout",
                 start: at as u64,

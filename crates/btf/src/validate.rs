@@ -182,7 +182,7 @@ fn scan_e<const BIG: bool>(
         };
         let extra = shape.fixed as usize + shape.elem as usize * vlen;
         let rest = match words.get(wpos + 3..wpos + 3 + extra / 4) {
-            Some(r) if extra % 4 == 0 => r,
+            Some(r) if extra.is_multiple_of(4) => r,
             _ => {
                 return Err(Error::BadType {
                     id: TypeId(id),
@@ -244,7 +244,7 @@ fn scan_e<const BIG: bool>(
         wpos += 3 + extra / 4;
         id += 1;
     }
-    if types.len() % 4 != 0 {
+    if !types.len().is_multiple_of(4) {
         return Err(Error::Truncated {
             what: "type record",
             offset: (h.type_start + wpos * 4) as u64,
