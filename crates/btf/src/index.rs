@@ -70,7 +70,8 @@ impl NameIndex {
         let start_str = btf.total_str_len() - btf.header().str_len as u32;
         let count = btf.local_type_count();
         let hasher = DefaultHashBuilder::default();
-        let mut table: HashTable<Group> = HashTable::with_capacity(count);
+        // About half of all types have a distinct name in kernel BTF.
+        let mut table: HashTable<Group> = HashTable::with_capacity(count / 2);
         let mut next = vec![0u32; count];
         // Flavoured names are rare: find every `___` in the local string
         // table once, so a name is scanned for a flavour only when one of
