@@ -14,8 +14,10 @@ use crate::dump::Out;
 use crate::types::Type;
 use crate::{Error, Kind, Result, TypeId};
 
-/// Padding fields allowed in one struct before the size is judged absurd.
-const MAX_PAD_FIELDS: u32 = 1 << 20;
+/// Padding fields allowed in one gap before the size is judged absurd: 65536
+/// `long` fields are 512 KiB of padding (the recorded kernels need at most
+/// 511 in a row), while an absurd size would print billions of lines.
+const MAX_PAD_FIELDS: u32 = 1 << 16;
 
 fn roundup(x: i64, y: i64) -> i64 {
     if y <= 0 {
@@ -118,7 +120,7 @@ impl<'b> CDumper<'b, '_> {
                 return Err(Error::Unresolvable {
                     id: TypeId(id),
                     kind: t.kind(),
-                    why: "absurd size: more than a million padding fields needed",
+                    why: "absurd size or offset: more than 65536 padding fields needed",
                 });
             }
             out.s("\n");
