@@ -429,7 +429,7 @@ fn one(
         relo: i,
         what,
     };
-    if rec.insn_off % 8 != 0 {
+    if rec.insn_off & 7 != 0 {
         let e = bad(format!(
             "instruction offset {} is not a multiple of 8",
             rec.insn_off

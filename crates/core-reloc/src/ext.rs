@@ -216,7 +216,7 @@ fn section<T>(
     if len == 0 {
         return Ok(Vec::new());
     }
-    if off % 4 != 0 {
+    if off & 3 != 0 {
         return Err(bad(
             pair_at,
             format!("info offset {off} not 4-byte aligned"),
@@ -233,7 +233,7 @@ fn section<T>(
         return Err(bad(start, "info shorter than its record size"));
     }
     let rec_size = r.u32_at(start)? as usize;
-    if rec_size < min_rec || rec_size % 4 != 0 {
+    if rec_size < min_rec || rec_size & 3 != 0 {
         return Err(bad(start, format!("bad record size {rec_size}")));
     }
     let mut out = Vec::new();

@@ -82,7 +82,7 @@ impl Insn {
 
 /// Decodes a whole instruction stream.
 pub fn decode_all(bytes: &[u8], endian: Endian) -> Result<Vec<Insn>> {
-    if bytes.len() % 8 != 0 {
+    if bytes.len() & 7 != 0 {
         return Err(Error::InsnLength { len: bytes.len() });
     }
     Ok(bytes

@@ -278,7 +278,7 @@ pub(crate) fn format_spec(btf: &Btf<'_>, spec: &Spec) -> String {
         }
         let _ = write!(out, "{}", *r as i32);
     }
-    if spec.bit_offset % 8 != 0 {
+    if spec.bit_offset & 7 != 0 {
         let _ = write!(
             out,
             " @ offset {}.{})",
