@@ -283,6 +283,11 @@ impl<'data> Btf<'data> {
         self.name(t.name_off())
     }
 
+    /// The name index if something already built it.
+    pub fn index_if_built(&self) -> Option<&NameIndex> {
+        self.index.get()
+    }
+
     /// The name index, built on first use.
     pub fn index(&self) -> &NameIndex {
         self.index.get_or_init(|| NameIndex::build(self))

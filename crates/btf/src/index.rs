@@ -199,3 +199,54 @@ impl Iterator for Chain<'_> {
         Some(TypeId(id))
     }
 }
+
+impl Btf<'_> {
+    /// True once the name index has been built (see [`Btf::index`]).
+    pub fn index_built(&self) -> bool {
+        self.index_if_built().is_some()
+    }
+
+    /// For each essential name asked for, the ids of this blob (not its
+    /// base) with that essential name, ascending: what
+    /// [`NameIndex::by_essential`] gives, found by one pass over the types
+    /// instead of building the whole index. Cheaper when a few dozen names
+    /// are wanted once (a one-shot relocation); the index wins when the
+    /// same BTF answers many lookups.
+    pub fn scan_by_essential(&self, names: &[&[u8]]) -> Vec<Vec<TypeId>> {
+        let mut out = vec![Vec::new(); names.len()];
+        // A 64 Ki-bit filter on the first two bytes of each wanted name
+        // (the second byte is the NUL of a one-letter name) rejects almost
+        // every type without finding where its name ends.
+        let mut filter = vec![0u64; 1024];
+        let key = |b: &[u8]| -> usize {
+            (b.first().copied().unwrap_or(0) as usize) << 8 | b.get(1).copied().unwrap_or(0) as usize
+        };
+        for n in names {
+            let k = key(n);
+            filter[k >> 6] |= 1 << (k & 63);
+        }
+        for t in self.types() {
+            let off = t.name_off();
+            if off.is_anon() {
+                continue;
+            }
+            let Some(head) = self.str_prefix(off, 2) else {
+                continue;
+            };
+            let k = key(head);
+            if filter[k >> 6] & (1 << (k & 63)) == 0 {
+                continue;
+            }
+            let Some(name) = self.str_bytes(off) else {
+                continue;
+            };
+            let ess = essential_bytes(name);
+            for (i, n) in names.iter().enumerate() {
+                if *n == ess {
+                    out[i].push(t.id());
+                }
+            }
+        }
+        out
+    }
+}

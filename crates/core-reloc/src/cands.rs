@@ -1,6 +1,8 @@
 //! Target candidates: types of the target with the same essential name and a
 //! compatible kind (`bpf_core_find_cands` / `bpf_core_add_cands`).
 
+use std::collections::HashMap;
+
 use btf::{Btf, TypeId};
 
 use crate::util::{essential_len, kind_and_name, kind_core_compat, kind_str, name_bytes};
@@ -11,6 +13,9 @@ use crate::util::{essential_len, kind_and_name, kind_core_compat, kind_str, name
 pub struct Target<'t> {
     vmlinux: &'t Btf<'t>,
     modules: Vec<(String, &'t Btf<'t>)>,
+    /// vmlinux candidates by essential name, found by one pass over the
+    /// types (see [`Target::prefetch`]); names not here use the index.
+    prefetched: HashMap<Vec<u8>, Vec<TypeId>>,
 }
 
 impl<'t> Target<'t> {
@@ -20,6 +25,22 @@ impl<'t> Target<'t> {
         Target {
             vmlinux,
             modules: Vec::new(),
+            prefetched: HashMap::new(),
+        }
+    }
+
+    /// Finds the vmlinux types of these essential names in one pass over
+    /// its types, unless its name index is already built. A one-shot
+    /// relocation asks for a few dozen names once, which costs less than
+    /// building the whole index; the candidates (and their order) are the
+    /// same either way.
+    pub fn prefetch(&mut self, names: &[&[u8]]) {
+        if self.vmlinux.index_built() || names.is_empty() {
+            return;
+        }
+        let found = self.vmlinux.scan_by_essential(names);
+        for (n, ids) in names.iter().zip(found) {
+            self.prefetched.insert(n.to_vec(), ids);
         }
     }
 
@@ -59,6 +80,7 @@ fn add_cands(
     src: usize,
     src_name: &str,
     targ: &Btf<'_>,
+    prefetched: Option<&HashMap<Vec<u8>, Vec<TypeId>>>,
     out: &mut Vec<Cand>,
     log: &mut Vec<String>,
 ) {
@@ -90,6 +112,12 @@ fn add_cands(
         ));
         out.push(Cand { src, id });
     };
+    if let Some(ids) = prefetched.and_then(|p| p.get(ess)) {
+        for &id in ids {
+            consider(id);
+        }
+        return;
+    }
     match std::str::from_utf8(ess) {
         Ok(s) => {
             for id in targ.index().by_essential(targ, s) {
@@ -119,12 +147,21 @@ pub(crate) fn find_cands(
         return Err(crate::error::errno::EINVAL);
     }
     let mut out = Vec::new();
-    add_cands(local, local_id, 0, "vmlinux", target.vmlinux, &mut out, log);
+    add_cands(
+        local,
+        local_id,
+        0,
+        "vmlinux",
+        target.vmlinux,
+        Some(&target.prefetched),
+        &mut out,
+        log,
+    );
     if !out.is_empty() {
         return Ok(out);
     }
     for (i, (name, m)) in target.modules.iter().enumerate() {
-        add_cands(local, local_id, i + 1, name, m, &mut out, log);
+        add_cands(local, local_id, i + 1, name, m, None, &mut out, log);
     }
     Ok(out)
 }

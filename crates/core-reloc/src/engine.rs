@@ -378,6 +378,20 @@ pub fn relocate_with<'a>(
     style: LogStyle,
 ) -> Report {
     let mut report = Report::default();
+    let mut target = target;
+    // The essential names this object will search for, fetched in one pass
+    // when the target's index is not built yet.
+    let mut names: Vec<&[u8]> = Vec::new();
+    for rec in ext.core_relos.iter().flat_map(|s| s.records.iter()) {
+        if let Some(t) = local.type_by_id(rec.type_id) {
+            let n = crate::util::name_bytes(local, t.name_off());
+            let ess = &n[..crate::util::essential_len(n)];
+            if !ess.is_empty() && !names.contains(&ess) {
+                names.push(ess);
+            }
+        }
+    }
+    target.prefetch(&names);
     let mut r = Relocator::new(local, target);
     for sec in &ext.core_relos {
         report.log.push(format!(
