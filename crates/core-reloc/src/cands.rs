@@ -77,8 +77,7 @@ pub struct Cand {
 fn add_cands(
     local: &Btf<'_>,
     local_id: TypeId,
-    src: usize,
-    src_name: &str,
+    (src, src_name): (usize, &str),
     targ: &Btf<'_>,
     prefetched: Option<&HashMap<Vec<u8>, Vec<TypeId>>>,
     out: &mut Vec<Cand>,
@@ -150,8 +149,7 @@ pub(crate) fn find_cands(
     add_cands(
         local,
         local_id,
-        0,
-        "vmlinux",
+        (0, "vmlinux"),
         target.vmlinux,
         Some(&target.prefetched),
         &mut out,
@@ -161,7 +159,7 @@ pub(crate) fn find_cands(
         return Ok(out);
     }
     for (i, (name, m)) in target.modules.iter().enumerate() {
-        add_cands(local, local_id, i + 1, name, m, None, &mut out, log);
+        add_cands(local, local_id, (i + 1, name), m, None, &mut out, log);
     }
     Ok(out)
 }
