@@ -222,6 +222,20 @@ impl<'data> Btf<'data> {
             .map(move |i| self.type_by_id(TypeId(i)).unwrap_or(Type::VOID))
     }
 
+    /// The name offset of each local type, in id order, read straight from
+    /// the records (cheaper than building [`Type`] views).
+    pub(crate) fn local_name_offsets(&self) -> impl Iterator<Item = (TypeId, StrOffset)> + '_ {
+        let types = self.types_section();
+        let e = self.header.endian;
+        let start = self.start_id;
+        self.offsets.iter().enumerate().map(move |(i, &o)| {
+            (
+                TypeId(start + i as u32),
+                StrOffset(e.u32_at(types, o as usize).unwrap_or(0)),
+            )
+        })
+    }
+
     /// Byte offset (from the blob's start) of a local type's record.
     pub fn type_offset(&self, id: TypeId) -> Option<u64> {
         let idx = id.0.checked_sub(self.start_id)? as usize;

@@ -80,15 +80,14 @@ impl NameIndex {
         let triples: Vec<u32> = memchr::memmem::find_iter(strs, b"___")
             .map(|p| p as u32 + start_str)
             .collect();
-        for t in btf.types() {
-            let off = t.name_off();
+        for (tid, off) in btf.local_name_offsets() {
             if off.is_anon() {
                 continue;
             }
             let Some(name) = btf.str_bytes(off) else {
                 continue;
             };
-            let id = t.id().get();
+            let id = tid.get();
             let end = off.0.saturating_add(name.len() as u32);
             let flavoured = off.0 < start_str || {
                 let i = triples.partition_point(|&p| p < off.0);
@@ -225,8 +224,7 @@ impl Btf<'_> {
             let k = key(n);
             filter[k >> 6] |= 1 << (k & 63);
         }
-        for t in self.types() {
-            let off = t.name_off();
+        for (id, off) in self.local_name_offsets() {
             if off.is_anon() {
                 continue;
             }
@@ -243,7 +241,7 @@ impl Btf<'_> {
             let ess = essential_bytes(name);
             for (i, n) in names.iter().enumerate() {
                 if *n == ess {
-                    out[i].push(t.id());
+                    out[i].push(id);
                 }
             }
         }
