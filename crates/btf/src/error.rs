@@ -144,6 +144,16 @@ pub enum Error {
     /// Split BTF needs its base, and none was given (or the wrong one).
     #[error("split BTF: {0}")]
     Split(String),
+    /// A field path (`task_struct.mm->pgd`, see [`crate::path`]) is malformed.
+    #[error("bad field path '{path}' at character {offset}: {why}")]
+    BadPath {
+        /// The path as given.
+        path: String,
+        /// Byte offset of the problem in the path.
+        offset: usize,
+        /// What was expected.
+        why: &'static str,
+    },
 }
 
 /// Result alias of the crate.

@@ -38,6 +38,7 @@ mod ids;
 pub mod index;
 mod kind;
 pub mod layout;
+pub mod path;
 mod resolve;
 mod types;
 mod validate;
