@@ -359,8 +359,7 @@ const fn __btfx_bf_sext(v: u64, width: usize) -> i64 {
 }
 ";
 
-const HELPERS_LE: &str = concat!(
-    "/// Reads `width` bits from bit `bit` of little-endian bitfield storage
+const HELPERS_LE: &str = "/// Reads `width` bits from bit `bit` of little-endian bitfield storage
 /// (bit 0 is the least significant bit of byte 0).
 #[inline]
 fn __btfx_bf_get(s: &[u8], bit: usize, width: usize) -> u64 {
@@ -384,8 +383,7 @@ fn __btfx_bf_set(s: &mut [u8], bit: usize, width: usize, v: u64) {
         }
     }
 }
-"
-);
+";
 
 const HELPERS_BE: &str = "/// Reads `width` bits from bit `bit` of big-endian bitfield storage
 /// (bit 0 is the most significant bit of byte 0; the first bit read is the

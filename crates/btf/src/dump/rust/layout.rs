@@ -129,7 +129,7 @@ fn explaining_align(at: u64, target: u64, from: u64, size: u64) -> Option<u64> {
         if up > target {
             break;
         }
-        if up == target && size % p == 0 {
+        if up == target && size.is_multiple_of(p) {
             if p > CACHELINE {
                 return best.or(Some(p));
             }
@@ -253,7 +253,7 @@ impl<'a, 'b> Layouts<'a, 'b> {
                 continue;
             }
             let msize = self.btf.resolve_size(m.ty)?;
-            if bit_off % 8 != 0 {
+            if !bit_off.is_multiple_of(8) {
                 return Err(bad(
                     t,
                     "a member that is not a bitfield starts inside a byte",
@@ -280,16 +280,16 @@ impl<'a, 'b> Layouts<'a, 'b> {
         let size = t.size() as u64;
         let ms = self.members(t, depth)?;
         let nat = ms.iter().map(|m| m.align).max().unwrap_or(1);
-        let packed = size % nat != 0
+        let packed = !size.is_multiple_of(nat)
             || ms
                 .iter()
-                .any(|m| m.bits == 0 && (m.bit_off / 8) % m.align != 0);
+                .any(|m| m.bits == 0 && !(m.bit_off / 8).is_multiple_of(m.align));
         let mut align = nat;
         if is_union {
             if ms.iter().any(|m| m.bits == 0 && m.bit_off != 0) {
                 return Err(bad(t, "a union member at a nonzero offset"));
             }
-            let end = ms.iter().map(|m| end_byte(m)).max().unwrap_or(0);
+            let end = ms.iter().map(end_byte).max().unwrap_or(0);
             if !packed && size > align_up(end, align) {
                 align = explaining_align(end, size, align * 2, size).unwrap_or(align);
             }
@@ -308,7 +308,7 @@ impl<'a, 'b> Layouts<'a, 'b> {
                     align = p;
                 }
             }
-            if size % align != 0 {
+            if !size.is_multiple_of(align) {
                 align = nat;
             }
         }
@@ -351,7 +351,7 @@ impl<'a, 'b> Layouts<'a, 'b> {
                     kind,
                 });
             }
-            let end = ms.iter().map(|m| end_byte(m)).max().unwrap_or(0);
+            let end = ms.iter().map(end_byte).max().unwrap_or(0);
             if size > end || ms.is_empty() {
                 fields.push(Field {
                     name: names.fresh("__pad_"),
