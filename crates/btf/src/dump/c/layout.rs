@@ -108,7 +108,7 @@ impl CDumper<'_, '_> {
                 return 1;
             }
         }
-        if t.size() % max_align != 0 {
+        if !t.size().is_multiple_of(max_align) {
             return 1;
         }
         max_align
@@ -128,6 +128,6 @@ impl CDumper<'_, '_> {
             }
             max_align = max_align.max(align);
         }
-        t.size() % max_align != 0
+        !t.size().is_multiple_of(max_align)
     }
 }
