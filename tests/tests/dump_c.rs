@@ -567,6 +567,14 @@ fn root_ids_follow_bpftool_map_dump() {
     let mut out = Vec::new();
     btf::dump::c::dump_c_ids(&btf, [key, val], &mut out).unwrap();
     check("roots", &out, &oracle);
+    // `--type` with raw: just those records, as bpftool's map dump.
+    let mut raw = Vec::new();
+    btf::dump::raw::dump_raw_ids(&btf, &[key, val], &mut raw);
+    check(
+        "roots (raw)",
+        &raw,
+        &std::fs::read(dir.join("roots.raw")).unwrap(),
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ pub struct Args {
     /// Dump only the types named NAME (repeatable; every type with exactly
     /// that name, base types first, any kind), in the order given. With
     /// `--format c` each also brings the types it needs, as bpftool's
-    /// root-id mode; `raw` prints just those types' records.
+    /// root-id mode; `raw` and `json` print just those types' records.
     #[arg(long = "type", short = 't', value_name = "NAME")]
     types: Vec<String>,
     /// Base BTF for split BTF input (a kernel module's).
@@ -52,7 +52,17 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         Format::Raw if !a.types.is_empty() => btf::dump::raw::dump_raw_ids(&btf, &ids, &mut out),
         Format::Raw => btf::dump::raw::dump_raw(&btf, &mut out),
         Format::Json if !a.types.is_empty() => {
-            return Err("--type is not supported with --format json".into())
+            // bpftool's root-id JSON: the same wrapper, only those types.
+            out.extend_from_slice(b"{\"types\":[");
+            for (i, &id) in ids.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                if let Some(t) = btf.type_by_id(id) {
+                    btf::dump::json::dump_type(&btf, &t, &mut out);
+                }
+            }
+            out.extend_from_slice(b"]}\n");
         }
         Format::Json => btf::dump::json::dump_json(&btf, &mut out),
         Format::C => {

@@ -68,6 +68,8 @@ pub const MAX_NESTING: u32 = 512;
 /// `bpftool btf dump file X format c` does, appending to `out`.
 pub fn dump_c(btf: &Btf<'_>, out: &mut Vec<u8>) -> Result<()> {
     let last = btf.type_count();
+    // A kernel header is about 20 bytes per type.
+    out.reserve(last as usize * 20);
     dump_c_ids(btf, (1..last).map(TypeId), out)
 }
 
@@ -177,8 +179,9 @@ impl<'b, 'd> CDumper<'b, 'd> {
             states,
             aligns: vec![u32::MAX; n.max(1)],
             renamed: HashMap::new(),
-            type_names: HashMap::new(),
-            ident_names: HashMap::new(),
+            // About a third of a kernel's types carry a tag or typedef name.
+            type_names: HashMap::with_capacity(n / 4),
+            ident_names: HashMap::with_capacity(n / 4),
             emit_queue: Vec::new(),
             decl_stack: Vec::new(),
         };
