@@ -26,6 +26,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Relocation matrix of a BPF object over many kernel BTFs (which relocations fail where).
+    Check(cmd::check::Args),
+    /// What changed between two BTFs (types, members, offsets, sizes, enum values).
+    Diff(cmd::diff::Args),
+    /// Where a field path (`task_struct.mm->pgd`) lives in a BTF.
+    Field(cmd::field::Args),
     /// Dump the types of a BTF: raw BTF file, ELF object with .BTF, or `vmlinux`.
     Dump(cmd::dump::Args),
     /// Decide a BPF object's CO-RE relocations against a kernel BTF, as libbpf 1.1.
@@ -39,6 +45,9 @@ enum Cmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
+        Cmd::Check(a) => cmd::check::run(a),
+        Cmd::Diff(a) => cmd::diff::run(a),
+        Cmd::Field(a) => cmd::field::run(a),
         Cmd::Dump(a) => cmd::dump::run(a),
         Cmd::Reloc(a) => cmd::reloc::run(a),
         Cmd::Gen(a) => cmd::gen::run(a),

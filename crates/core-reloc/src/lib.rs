@@ -63,6 +63,7 @@ pub mod ext;
 pub mod insn;
 mod kind;
 mod matching;
+pub mod matrix;
 mod patch;
 mod spec;
 mod util;
