@@ -218,7 +218,8 @@ impl Btf<'_> {
         // every type without finding where its name ends.
         let mut filter = vec![0u64; 1024];
         let key = |b: &[u8]| -> usize {
-            (b.first().copied().unwrap_or(0) as usize) << 8 | b.get(1).copied().unwrap_or(0) as usize
+            (b.first().copied().unwrap_or(0) as usize) << 8
+                | b.get(1).copied().unwrap_or(0) as usize
         };
         for n in names {
             let k = key(n);
