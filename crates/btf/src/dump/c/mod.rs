@@ -21,18 +21,21 @@
 //! padding) ends in an [`Error`], never a panic or an endless loop.
 //!
 //! ```
-//! use btf::{write::Builder, Btf, Endian, IntEncoding, Kind};
+//! use btf::{write::Builder, Btf, Endian, IntEncoding, Kind, TypeId};
 //!
 //! let mut b = Builder::new();
-//! let int = b.int("int", 4, IntEncoding::Signed);
-//! let node = b.struct_("node", 16, &[]);
-//! let ptr = b.reference(Kind::Ptr, "", node);
-//! let _ = ptr;
+//! let int = b.int("int", 4, IntEncoding::Signed); // [1]
+//! let node = TypeId(2);
+//! let next = TypeId(3);
+//! b.struct_("node", 16, &[("val", int, 0, 0), ("next", next, 64, 0)]); // [2]
+//! b.reference(Kind::Ptr, "", node); // [3]
 //! let btf = Btf::parse(b.encode(Endian::Little))?;
+//!
 //! let mut out = Vec::new();
 //! btf::dump::c::dump_c(&btf, &mut out)?;
-//! assert!(out.starts_with(b"#ifndef __VMLINUX_H__\n"));
-//! # let _ = int;
+//! let text = String::from_utf8(out).unwrap();
+//! assert!(text.starts_with("#ifndef __VMLINUX_H__\n"));
+//! assert!(text.contains("struct node {\n\tint val;\n\tstruct node *next;\n};\n\n"));
 //! # Ok::<(), btf::Error>(())
 //! ```
 
