@@ -16,67 +16,75 @@ use crate::{Btf, Error, Kind, Result, TypeId};
 /// Bits of `info` that no known encoding uses.
 const RESERVED_INFO_BITS: u32 = 0x00ff_0000 | 0x6000_0000;
 
-/// How the records of one kind are laid out and what they reference.
+/// How the records of one kind are laid out and what they reference, in
+/// 32-bit words (every known record is made of whole words).
 #[derive(Clone, Copy)]
 struct Shape {
-    /// Bytes after the common 12, before any vlen elements.
+    /// Words after the common 3, before any vlen elements.
     fixed: u8,
-    /// Bytes per vlen element.
+    /// Words per vlen element.
     elem: u8,
-    /// The third common word is a type id.
-    ref3: bool,
-    /// Which id continues a reference chain (for the loop check).
-    chain: Chain,
+    /// `REF3`, `CHAIN3`, `CHAIN_ELEM`, `KNOWN` bits.
+    flags: u8,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Chain {
-    /// The kind ends chains (struct, int, func_proto...).
-    None,
-    /// The third common word.
-    Third,
-    /// The array's element type.
-    ArrayElem,
-}
+/// The third common word is a type id.
+const REF3: u8 = 1;
+/// The third common word continues a reference chain (loop check).
+const CHAIN3: u8 = 2;
+/// The first word after the common part (an array's element) continues a chain.
+const CHAIN_ELEM: u8 = 4;
+/// A kind this code knows.
+const KNOWN: u8 = 8;
 
-const fn shape(fixed: u8, elem: u8, ref3: bool, chain: Chain) -> Option<Shape> {
-    Some(Shape {
+const fn shape(fixed: u8, elem: u8, flags: u8) -> Shape {
+    Shape {
         fixed,
         elem,
-        ref3,
-        chain,
-    })
+        flags: flags | KNOWN,
+    }
 }
 
-/// Shapes of kinds 0..=19 (kind 0 has no records).
-const SHAPES: [Option<Shape>; 20] = [
-    None,                                  // UNKN
-    shape(4, 0, false, Chain::None),       // INT
-    shape(0, 0, true, Chain::Third),       // PTR
-    shape(12, 0, false, Chain::ArrayElem), // ARRAY
-    shape(0, 12, false, Chain::None),      // STRUCT
-    shape(0, 12, false, Chain::None),      // UNION
-    shape(0, 8, false, Chain::None),       // ENUM
-    shape(0, 0, false, Chain::None),       // FWD
-    shape(0, 0, true, Chain::Third),       // TYPEDEF
-    shape(0, 0, true, Chain::Third),       // VOLATILE
-    shape(0, 0, true, Chain::Third),       // CONST
-    shape(0, 0, true, Chain::Third),       // RESTRICT
-    shape(0, 0, true, Chain::None),        // FUNC
-    shape(0, 8, true, Chain::None),        // FUNC_PROTO
-    shape(4, 0, true, Chain::Third),       // VAR
-    shape(0, 12, false, Chain::None),      // DATASEC
-    shape(0, 0, false, Chain::None),       // FLOAT
-    shape(4, 0, true, Chain::Third),       // DECL_TAG
-    shape(0, 0, true, Chain::Third),       // TYPE_TAG
-    shape(0, 12, false, Chain::None),      // ENUM64
-];
+const UNKNOWN: Shape = Shape {
+    fixed: 0,
+    elem: 0,
+    flags: 0,
+};
 
-/// The shape of a kind this code does not know, from the layout section.
+/// Shapes of all 32 kind numbers the 5-bit field can hold.
+const SHAPES: [Shape; 32] = {
+    let mut t = [UNKNOWN; 32];
+    t[1] = shape(1, 0, 0); // INT
+    t[2] = shape(0, 0, REF3 | CHAIN3); // PTR
+    t[3] = shape(3, 0, CHAIN_ELEM); // ARRAY
+    t[4] = shape(0, 3, 0); // STRUCT
+    t[5] = shape(0, 3, 0); // UNION
+    t[6] = shape(0, 2, 0); // ENUM
+    t[7] = shape(0, 0, 0); // FWD
+    t[8] = shape(0, 0, REF3 | CHAIN3); // TYPEDEF
+    t[9] = shape(0, 0, REF3 | CHAIN3); // VOLATILE
+    t[10] = shape(0, 0, REF3 | CHAIN3); // CONST
+    t[11] = shape(0, 0, REF3 | CHAIN3); // RESTRICT
+    t[12] = shape(0, 0, REF3); // FUNC (vlen is the linkage)
+    t[13] = shape(0, 2, REF3); // FUNC_PROTO
+    t[14] = shape(1, 0, REF3 | CHAIN3); // VAR
+    t[15] = shape(0, 3, 0); // DATASEC
+    t[16] = shape(0, 0, 0); // FLOAT
+    t[17] = shape(1, 0, REF3 | CHAIN3); // DECL_TAG
+    t[18] = shape(0, 0, REF3 | CHAIN3); // TYPE_TAG
+    t[19] = shape(0, 3, 0); // ENUM64
+    t
+};
+
+/// The shape of a kind this code does not know, from the layout section
+/// (whole words only).
 #[cold]
 fn layout_shape(kind: u8, layouts: Option<&KindLayouts>) -> Option<Shape> {
     let l = layouts?.get(kind)?;
-    shape(l.info_sz, l.elem_sz, false, Chain::None)
+    if l.info_sz % 4 != 0 || l.elem_sz % 4 != 0 {
+        return None;
+    }
+    Some(shape(l.info_sz / 4, l.elem_sz / 4, 0))
 }
 
 /// Scans the type section; returns the offset of each record.
@@ -130,9 +138,10 @@ fn scan_e<const BIG: bool>(
     // Every record is made of 32-bit words: view the section as words (a
     // trailing partial word can only be the rest of a truncated record).
     let (words, _) = types.as_chunks::<4>();
+    let nwords = words.len();
     let str_limit = start_str as u64 + h.str_len as u64;
     // Every record takes at least 3 words: a safe bound for the allocations.
-    let bound = words.len() / 3;
+    let bound = nwords / 3;
     let mut offsets: Vec<u32> = Vec::with_capacity(bound);
     // For each local type, the id its reference chain continues to (0: none).
     let mut chain: Vec<u32> = Vec::with_capacity(bound);
@@ -141,12 +150,11 @@ fn scan_e<const BIG: bool>(
     let mut max_name = 0u32;
     let mut wpos = 0usize;
     let mut id = start_id;
-    while wpos < words.len() {
-        let abs = (h.type_start + wpos * 4) as u64;
+    while wpos < nwords {
         let Some(&[name_w, info_w, third_w]) = words.get(wpos..wpos + 3) else {
             return Err(Error::Truncated {
                 what: "type record",
-                offset: abs,
+                offset: (h.type_start + wpos * 4) as u64,
                 need: COMMON_LEN as u64,
                 have: (types.len() - wpos * 4) as u64,
             });
@@ -154,56 +162,27 @@ fn scan_e<const BIG: bool>(
         let info = w32::<BIG>(info_w);
         let third = w32::<BIG>(third_w);
         max_name = max_name.max(w32::<BIG>(name_w));
-        let raw_kind = ((info >> 24) & 0x1f) as u8;
+        let raw_kind = ((info >> 24) & 0x1f) as usize;
         let vlen = (info & 0xffff) as usize;
-        if info & RESERVED_INFO_BITS != 0 {
-            return Err(Error::BadType {
-                id: TypeId(id),
-                kind: Kind::from_raw(raw_kind),
-                offset: abs,
-                why: format!(
-                    "info 0x{info:08x} sets bits no known encoding uses (a wider kind/vlen format?)"
-                ),
-            });
+        let mut sh = SHAPES[raw_kind];
+        if info & RESERVED_INFO_BITS != 0 || sh.flags & KNOWN == 0 {
+            sh = odd_record(h, wpos, id, info, layouts)?;
         }
-        let shape = match SHAPES.get(raw_kind as usize) {
-            Some(&Some(s)) => s,
-            _ => match layout_shape(raw_kind, layouts) {
-                Some(s) => s,
-                None => {
-                    return Err(Error::UnknownKind {
-                        id: TypeId(id),
-                        offset: abs,
-                        kind: raw_kind,
-                        info,
-                    })
-                }
-            },
+        let body = wpos + 3;
+        let next = body + sh.fixed as usize + sh.elem as usize * vlen;
+        let Some(rest) = words.get(body..next) else {
+            return Err(too_long(h, types.len(), wpos, id, info));
         };
-        let extra = shape.fixed as usize + shape.elem as usize * vlen;
-        let rest = match words.get(wpos + 3..wpos + 3 + extra / 4) {
-            Some(r) if extra.is_multiple_of(4) => r,
-            _ => {
-                return Err(Error::BadType {
-                    id: TypeId(id),
-                    kind: Kind::from_raw(raw_kind),
-                    offset: abs,
-                    why: format!(
-                        "record needs {} bytes (vlen {vlen}) but the type section has {} left",
-                        COMMON_LEN + extra,
-                        types.len() - wpos * 4
-                    ),
-                })
-            }
-        };
-        if shape.ref3 {
+        let first = rest.first().map_or(0, |&w| w32::<BIG>(w));
+        if sh.flags & REF3 != 0 {
             max_ref = max_ref.max(third);
         }
-        let first = rest.first().map_or(0, |&w| w32::<BIG>(w));
-        chain.push(match shape.chain {
-            Chain::None => 0,
-            Chain::Third => third,
-            Chain::ArrayElem => first,
+        chain.push(if sh.flags & CHAIN3 != 0 {
+            third
+        } else if sh.flags & CHAIN_ELEM != 0 {
+            first
+        } else {
+            0
         });
         match raw_kind {
             3 => {
@@ -241,7 +220,7 @@ fn scan_e<const BIG: bool>(
             _ => {}
         }
         offsets.push((wpos * 4) as u32);
-        wpos += 3 + extra / 4;
+        wpos = next;
         id += 1;
     }
     if !types.len().is_multiple_of(4) {
@@ -266,6 +245,53 @@ fn scan_e<const BIG: bool>(
     check_loops::<BIG>(types, &offsets, &chain, start_id)?;
     let _ = base;
     Ok(offsets)
+}
+
+/// A record with reserved info bits set or a kind this code does not know:
+/// an error, or the shape the layout section gives the kind.
+#[cold]
+fn odd_record(
+    h: &Header,
+    wpos: usize,
+    id: u32,
+    info: u32,
+    layouts: Option<&KindLayouts>,
+) -> Result<Shape> {
+    let raw_kind = ((info >> 24) & 0x1f) as u8;
+    let offset = (h.type_start + wpos * 4) as u64;
+    if info & RESERVED_INFO_BITS != 0 {
+        return Err(Error::BadType {
+            id: TypeId(id),
+            kind: Kind::from_raw(raw_kind),
+            offset,
+            why: format!(
+                "info 0x{info:08x} sets bits no known encoding uses (a wider kind/vlen format?)"
+            ),
+        });
+    }
+    layout_shape(raw_kind, layouts).ok_or(Error::UnknownKind {
+        id: TypeId(id),
+        offset,
+        kind: raw_kind,
+        info,
+    })
+}
+
+#[cold]
+fn too_long(h: &Header, types_len: usize, wpos: usize, id: u32, info: u32) -> Error {
+    let raw_kind = ((info >> 24) & 0x1f) as u8;
+    let vlen = info & 0xffff;
+    let sh = SHAPES[raw_kind as usize];
+    let need = COMMON_LEN + 4 * (sh.fixed as usize + sh.elem as usize * vlen as usize);
+    Error::BadType {
+        id: TypeId(id),
+        kind: Kind::from_raw(raw_kind),
+        offset: (h.type_start + wpos * 4) as u64,
+        why: format!(
+            "record needs {need} bytes (vlen {vlen}) but the type section has {} left",
+            types_len - wpos * 4
+        ),
+    }
 }
 
 /// Slow path: names the first record holding a name offset past the string
