@@ -21,9 +21,14 @@
 //! here with the CO-RE guard idiom only: a poisoned relocation is *guarded*
 //! on a kernel when the same program holds an exists-kind relocation
 //! (`field_exists`, `type_exists`, `type_matches`, `enumval_exists`) of the
-//! same local type and the same access string that evaluates to 0 on that
-//! kernel (`if (bpf_core_field_exists(t->x)) v = BPF_CORE_READ(t, x);`: the
-//! verifier knows the branch is dead). Exists-kind relocations are
+//! same local type and the same access string (any access, for
+//! `type_exists`/`type_matches`) that evaluates to 0 on that kernel
+//! (`if (bpf_core_field_exists(t->x)) v = BPF_CORE_READ(t, x);`: the
+//! verifier knows the branch is dead), or when the same program holds an
+//! exists-kind relocation of another flavour of the same type (same
+//! essential name, `task_struct___new` for `task_struct___old`) that is 1
+//! there (the `else` branch of the flavour idiom). This is a heuristic: it
+//! does not read the control flow. Exists-kind relocations are
 //! themselves guards and never a failure. A program *loads* on a kernel when
 //! libbpf's pass did not fail there and none of its relocations is poisoned
 //! unguarded. Relocations of `.text` subprograms count for the subprogram
@@ -87,6 +92,8 @@ pub struct Row {
     pub kind: u32,
     /// Local root type.
     pub local_type: TypeId,
+    /// Essential name of the local root type (`task_struct` for `task_struct___old`).
+    pub essential: String,
     /// Access string (`0:1:2`).
     pub access: String,
     /// What is accessed, from the local spec (`struct task_struct.pid`).
@@ -208,6 +215,9 @@ impl Matrix {
                     program: any.map_or_else(|| "?".to_string(), |r| r.program.clone()),
                     kind: rec.kind,
                     local_type: rec.type_id,
+                    essential: local.type_by_id(rec.type_id).map_or_else(String::new, |t| {
+                        btf::essential_name(local.type_name(&t)).to_string()
+                    }),
                     access,
                     what,
                     source,
@@ -244,11 +254,21 @@ impl Matrix {
             return false;
         };
         self.rows.iter().enumerate().any(|(j, g)| {
-            g.is_exists()
-                && g.program == r.program
-                && g.local_type == r.local_type
-                && g.access == r.access
-                && self.cell(j, k) == Cell::Value(0)
+            if !g.is_exists() || g.program != r.program {
+                return false;
+            }
+            let v = self.cell(j, k);
+            if g.local_type == r.local_type {
+                let whole_type = matches!(
+                    RelocKind::from_raw(g.kind),
+                    Some(RelocKind::TypeExists | RelocKind::TypeMatches)
+                );
+                (whole_type || g.access == r.access) && v == Cell::Value(0)
+            } else {
+                // `if (exists(new->f)) ... else read(old->g)`: another
+                // flavour of the same type exists, so this branch is dead.
+                !r.essential.is_empty() && g.essential == r.essential && v == Cell::Value(1)
+            }
         })
     }
 

@@ -129,15 +129,12 @@ fn run_columns(
             })
             .collect();
         for h in chunks {
-            match h.join() {
-                Ok(v) => {
-                    for (i, r) in v {
-                        if let Some(slot) = results.get_mut(i) {
-                            *slot = Some(r);
-                        }
+            if let Ok(v) = h.join() {
+                for (i, r) in v {
+                    if let Some(slot) = results.get_mut(i) {
+                        *slot = Some(r);
                     }
                 }
-                Err(_) => {}
             }
         }
     });
