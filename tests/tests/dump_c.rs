@@ -492,6 +492,20 @@ fn case_fwds() {
     case("fwds", &b);
 }
 
+/// Compiler-made BTF: `declarators.bpf.c` built by clang for both byte
+/// orders; bpftool's header for each object recorded next to it.
+#[test]
+fn clang_built_declarator_cases() {
+    let objs: Vec<PathBuf> = fixture_files("oracle/c-cases", ".o");
+    assert_eq!(objs.len(), 2, "{objs:?}");
+    for o in objs {
+        let elf = std::fs::read(&o).unwrap();
+        let btf = Btf::from_elf(&elf).unwrap();
+        let oracle = std::fs::read(o.with_extension("h")).unwrap();
+        check(&o.display().to_string(), &dump(&btf), &oracle);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Root-id mode (`--type`): bpftool dumps a map's key and value types with
 // btf_dump__dump_type in order; recorded from a map created over the BTF.
