@@ -64,7 +64,8 @@ pub const EPILOGUE: &str = "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n\
 #endif /* __VMLINUX_H__ */\n";
 
 /// Limit on nested recursion (type graph walks and nested declarations).
-/// Real kernels need a few dozen levels; the limit only stops hostile input.
+/// Every recorded kernel and object dumps well within it; the limit stops
+/// hostile input (absurdly deep chains) before the stack does.
 pub const MAX_NESTING: u32 = 512;
 
 /// Dumps every type of `btf` (base types included, for split BTF) as
@@ -96,6 +97,9 @@ pub fn dump_c_ids(
 
 /// The ids of every type named exactly `name` (base types first, then in id
 /// order), whatever their kind: the mapping `btfx dump --type NAME` uses.
+/// A struct and a typedef of the same name are both kept, in id order; in C
+/// output FUNC, VAR, DATASEC and DECL_TAG ids emit nothing (as in libbpf's
+/// `btf_dump`), INT and FLOAT only what they need (nothing, usually).
 pub fn ids_by_name(btf: &Btf<'_>, name: &str) -> Vec<TypeId> {
     let mut v = Vec::new();
     if let Some(b) = btf.base() {
@@ -195,7 +199,8 @@ impl<'b, 'd> CDumper<'b, 'd> {
     }
 
     /// Emits `id` and every type it needs that was not emitted yet, as
-    /// libbpf's `btf_dump__dump_type`.
+    /// libbpf's `btf_dump__dump_type`. After an error the output and the
+    /// dumper's state are partial: drop both.
     pub fn dump_type(&mut self, id: TypeId, out: &mut Vec<u8>) -> Result<()> {
         if id.0 as usize >= self.states.len() {
             return Err(Error::NoSuchType(id));
