@@ -18,7 +18,11 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 pub const EXIT_FAILED: u8 = 1;
 
 #[derive(Parser)]
-#[command(name = "btfx", version, about = "Read, explain and apply BTF and CO-RE")]
+#[command(
+    name = "btfx",
+    version,
+    about = "Read, explain and apply BTF and CO-RE"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -26,32 +30,32 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Dump the types of a BTF: raw BTF file, ELF object with .BTF, or `vmlinux`.
+    Dump(cmd::dump::Args),
+    /// Generate bindings from a BTF (`gen rust`).
+    Gen(cmd::gen::Args),
+    /// Decide a BPF object's CO-RE relocations against a kernel BTF, as libbpf 1.1.
+    Reloc(cmd::reloc::Args),
+    /// Load a BPF object's maps and programs into the running kernel.
+    Load(cmd::load::Args),
     /// Relocation matrix of a BPF object over many kernel BTFs (which relocations fail where).
     Check(cmd::check::Args),
     /// What changed between two BTFs (types, members, offsets, sizes, enum values).
     Diff(cmd::diff::Args),
     /// Where a field path (`task_struct.mm->pgd`) lives in a BTF.
     Field(cmd::field::Args),
-    /// Dump the types of a BTF: raw BTF file, ELF object with .BTF, or `vmlinux`.
-    Dump(cmd::dump::Args),
-    /// Decide a BPF object's CO-RE relocations against a kernel BTF, as libbpf 1.1.
-    Reloc(cmd::reloc::Args),
-    /// Generate bindings from a BTF (`gen rust`).
-    Gen(cmd::gen::Args),
-    /// Load a BPF object's maps and programs into the running kernel.
-    Load(cmd::load::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
+        Cmd::Dump(a) => cmd::dump::run(a),
+        Cmd::Gen(a) => cmd::gen::run(a),
+        Cmd::Reloc(a) => cmd::reloc::run(a),
+        Cmd::Load(a) => cmd::load::run(a),
         Cmd::Check(a) => cmd::check::run(a),
         Cmd::Diff(a) => cmd::diff::run(a),
         Cmd::Field(a) => cmd::field::run(a),
-        Cmd::Dump(a) => cmd::dump::run(a),
-        Cmd::Reloc(a) => cmd::reloc::run(a),
-        Cmd::Gen(a) => cmd::gen::run(a),
-        Cmd::Load(a) => cmd::load::run(a),
     };
     match result {
         Ok(code) => code,

@@ -29,16 +29,30 @@ fn damaged_inputs_give_clear_errors() {
             assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
             assert!(out.stdout.is_empty(), "{name}: printed output");
             assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-            assert!(stderr.contains(&*name), "{name}: message does not name the file: {stderr}");
+            assert!(
+                stderr.contains(&*name),
+                "{name}: message does not name the file: {stderr}"
+            );
             if format == "raw" {
-                let msg = stderr.trim().replace(&*dir.to_string_lossy(), "fixtures/damaged");
-                let msg = msg.split_once(": ").map_or(msg.clone(), |(_, m)| m.to_owned());
-                messages.insert(msg.split_once(": ").map_or(String::new(), |(_, m)| m.to_owned()));
+                let msg = stderr
+                    .trim()
+                    .replace(&*dir.to_string_lossy(), "fixtures/damaged");
+                let msg = msg
+                    .split_once(": ")
+                    .map_or(msg.clone(), |(_, m)| m.to_owned());
+                messages.insert(
+                    msg.split_once(": ")
+                        .map_or(String::new(), |(_, m)| m.to_owned()),
+                );
                 report.push_str(&format!("{name}\n    {msg}\n"));
             }
         }
     }
     // Each defect has its own message.
-    assert_eq!(messages.len(), files.len(), "two defects share a message:\n{report}");
+    assert_eq!(
+        messages.len(),
+        files.len(),
+        "two defects share a message:\n{report}"
+    );
     insta::assert_snapshot!(report);
 }
