@@ -43,8 +43,17 @@ pub fn first_diff(ours: &[u8], theirs: &[u8]) -> Option<String> {
     for i in 0..a.len().max(b.len()) {
         let (x, y) = (a.get(i), b.get(i));
         if x != y {
-            let show = |l: Option<&&[u8]>| l.map_or("<end>".to_string(), |l| String::from_utf8_lossy(l).into_owned());
-            return Some(format!("line {}:\n  ours:   {}\n  oracle: {}", i + 1, show(x), show(y)));
+            let show = |l: Option<&&[u8]>| {
+                l.map_or("<end>".to_string(), |l| {
+                    String::from_utf8_lossy(l).into_owned()
+                })
+            };
+            return Some(format!(
+                "line {}:\n  ours:   {}\n  oracle: {}",
+                i + 1,
+                show(x),
+                show(y)
+            ));
         }
     }
     None

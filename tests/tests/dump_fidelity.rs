@@ -32,8 +32,8 @@ fn render(input: &Path, base: Option<&Path>, json: bool) -> Vec<u8> {
     let base_btf = base_data
         .as_deref()
         .map(|d| Arc::new(Btf::parse_any(d, None).unwrap()));
-    let btf = Btf::parse_any(&data, base_btf)
-        .unwrap_or_else(|e| panic!("{}: {e}", input.display()));
+    let btf =
+        Btf::parse_any(&data, base_btf).unwrap_or_else(|e| panic!("{}: {e}", input.display()));
     let mut out = Vec::new();
     if json {
         btf::dump::json::dump_json(&btf, &mut out);
@@ -68,7 +68,13 @@ fn check_all(ext: &str) -> usize {
             failures.push(format!("{name}: {}", diff.unwrap_or_default()));
         }
     }
-    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), oracles.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        oracles.len(),
+        failures.join("\n")
+    );
     oracles.len()
 }
 
@@ -101,7 +107,10 @@ fn big_endian_twins_dump_identically() {
     btf::dump::raw::dump_raw(&b, &mut y);
     assert!(x == y, "{:?}", first_diff(&x, &y));
     // Converting back gives the original bytes.
-    assert_eq!(btf::write::convert_endian(&be, btf::Endian::Little).unwrap(), le);
+    assert_eq!(
+        btf::write::convert_endian(&be, btf::Endian::Little).unwrap(),
+        le
+    );
 
     for obj in ["core_fields", "maps_globals"] {
         let el = render(&fixtures().join(format!("bpf/{obj}.bpf.o")), None, false);
