@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use btf::path::{resolve, Resolution};
 use btf::Btf;
 use core_reloc::matrix::{column, Cell, Matrix};
-use core_reloc::{BtfExt, Insn, Program};
+use core_reloc::BtfExt;
 
 const KERNELS: [&str; 4] = ["arm64-6.12", "x86_64-6.1", "x86_64-6.12", "x86_64-6.18"];
 
@@ -211,27 +211,7 @@ fn matrix(obj: &str) -> Matrix {
     let o = loader::object::Object::parse(&data).unwrap();
     let local = Btf::parse(o.btf().unwrap()).unwrap();
     let ext = BtfExt::parse(o.btf_ext().unwrap(), &local).unwrap();
-    let programs: Vec<Program> = o
-        .programs()
-        .iter()
-        .chain(o.subprograms())
-        .map(|p| Program {
-            name: p.name.clone(),
-            section: p.section_name.clone(),
-            insn_off: p.insn_offset,
-            insns: p
-                .insns
-                .iter()
-                .map(|i| Insn {
-                    code: i.code,
-                    dst_reg: i.dst,
-                    src_reg: i.src,
-                    off: i.off,
-                    imm: i.imm,
-                })
-                .collect(),
-        })
-        .collect();
+    let programs = loader::load::core_programs(&o);
     let kernels: Vec<Vec<u8>> = KERNELS.iter().map(|k| kernel(k)).collect();
     let btfs: Vec<Btf<'_>> = kernels
         .iter()

@@ -91,7 +91,9 @@ fn sys_err(cmd: &'static str, what: impl Into<String>) -> impl FnOnce(std::io::E
     move |source| Error::Syscall { cmd, what, source }
 }
 
-fn to_core(p: &Program) -> core_reloc::Program {
+/// The plain-data program core-reloc works on (name, section, offset,
+/// instructions) for an object's program or subprogram.
+pub fn to_core(p: &Program) -> core_reloc::Program {
     core_reloc::Program {
         name: p.name.clone(),
         section: p.section_name.clone(),
@@ -108,6 +110,17 @@ fn to_core(p: &Program) -> core_reloc::Program {
             })
             .collect(),
     }
+}
+
+/// Every program and `.text` subprogram of `obj` as core-reloc programs, in
+/// the order libbpf relocates them: what `btfx reloc` and `btfx check` feed
+/// to [`core_reloc::relocate`].
+pub fn core_programs(obj: &crate::object::Object) -> Vec<core_reloc::Program> {
+    obj.programs()
+        .iter()
+        .chain(obj.subprograms())
+        .map(to_core)
+        .collect()
 }
 
 fn from_core(p: &core_reloc::Program) -> Vec<Insn> {

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use btf::Btf;
 use core_reloc::matrix::{column, Matrix};
-use core_reloc::{BtfExt, Insn, Program, Report};
+use core_reloc::{BtfExt, Program, Report};
 
 use crate::input::Loaded;
 
@@ -50,27 +50,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         Some(b) => BtfExt::parse(b, &local).map_err(|e| format!("{}: {e}", a.object))?,
         None => return Err(format!("{}: no .BTF.ext section", a.object)),
     };
-    let programs: Vec<Program> = obj
-        .programs()
-        .iter()
-        .chain(obj.subprograms())
-        .map(|p| Program {
-            name: p.name.clone(),
-            section: p.section_name.clone(),
-            insn_off: p.insn_offset,
-            insns: p
-                .insns
-                .iter()
-                .map(|i| Insn {
-                    code: i.code,
-                    dst_reg: i.dst,
-                    src_reg: i.src,
-                    off: i.off,
-                    imm: i.imm,
-                })
-                .collect(),
-        })
-        .collect();
+    let programs = loader::load::core_programs(&obj);
     let mut targets = a.targets.clone();
     if let Some(dir) = &a.target_dir {
         let mut found: Vec<PathBuf> = std::fs::read_dir(dir)

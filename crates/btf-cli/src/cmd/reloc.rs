@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use btf::Btf;
 use clap::ValueEnum;
-use core_reloc::{relocate_with, BtfExt, Insn, LogStyle, Outcome, Program, Report, Target};
+use core_reloc::{relocate_with, BtfExt, LogStyle, Outcome, Report, Target};
 
 use crate::input::Loaded;
 
@@ -59,27 +59,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         Some(b) => BtfExt::parse(b, &local).map_err(|e| format!("{}: {e}", a.object))?,
         None => return Err(format!("{}: no .BTF.ext section", a.object)),
     };
-    let mut programs: Vec<Program> = obj
-        .programs()
-        .iter()
-        .chain(obj.subprograms())
-        .map(|p| Program {
-            name: p.name.clone(),
-            section: p.section_name.clone(),
-            insn_off: p.insn_offset,
-            insns: p
-                .insns
-                .iter()
-                .map(|i| Insn {
-                    code: i.code,
-                    dst_reg: i.dst,
-                    src_reg: i.src,
-                    off: i.off,
-                    imm: i.imm,
-                })
-                .collect(),
-        })
-        .collect();
+    let mut programs = loader::load::core_programs(&obj);
     let loaded = Loaded::open(&a.target, None)?;
     let target = loaded.btf()?;
     let style = match a.log_style {
