@@ -143,8 +143,6 @@ fn scan_e<const BIG: bool>(
     // Every record takes at least 3 words: a safe bound for the allocations.
     let bound = nwords / 3;
     let mut offsets: Vec<u32> = Vec::with_capacity(bound);
-    // For each local type, the id its reference chain continues to (0: none).
-    let mut chain: Vec<u32> = Vec::with_capacity(bound);
     // The hot loop only keeps maxima; a slow pass names an offender.
     let mut max_ref = 0u32;
     let mut max_name = 0u32;
@@ -177,13 +175,6 @@ fn scan_e<const BIG: bool>(
         if sh.flags & REF3 != 0 {
             max_ref = max_ref.max(third);
         }
-        chain.push(if sh.flags & CHAIN3 != 0 {
-            third
-        } else if sh.flags & CHAIN_ELEM != 0 {
-            first
-        } else {
-            0
-        });
         match raw_kind {
             3 => {
                 // ARRAY: element and index types.
@@ -242,7 +233,7 @@ fn scan_e<const BIG: bool>(
             types, h, &offsets, start_id, last, str_limit,
         ));
     }
-    check_loops::<BIG>(types, &offsets, &chain, start_id)?;
+    check_loops::<BIG>(words, &offsets, start_id)?;
     let _ = base;
     Ok(offsets)
 }
@@ -357,39 +348,69 @@ fn locate_bad<const BIG: bool>(
     Error::BadHeader("internal: an out-of-range reference could not be located".into())
 }
 
+/// The id the reference chain of the record at word `wpos` continues to
+/// (0: the kind ends chains).
+#[inline]
+fn chain_next<const BIG: bool>(words: &[[u8; 4]], wpos: usize) -> u32 {
+    let w = |i: usize| words.get(wpos + i).map_or(0, |&x| w32::<BIG>(x));
+    let flags = SHAPES[((w(1) >> 24) & 0x1f) as usize].flags;
+    if flags & CHAIN3 != 0 {
+        w(2)
+    } else if flags & CHAIN_ELEM != 0 {
+        w(3)
+    } else {
+        0
+    }
+}
+
 /// Rejects reference chains that loop. Every local type has at most one
-/// chain successor, so one colouring walk visits each type once.
-fn check_loops<const BIG: bool>(
-    types: &[u8],
-    offsets: &[u32],
-    chain: &[u32],
-    start_id: u32,
-) -> Result<()> {
+/// chain successor (read again from its record: no per-type array is kept
+/// for this), so one colouring walk visits each type once.
+fn check_loops<const BIG: bool>(words: &[[u8; 4]], offsets: &[u32], start_id: u32) -> Result<()> {
     const NEW: u8 = 0;
     const ON_PATH: u8 = 1;
     const DONE: u8 = 2;
-    let mut state = vec![NEW; chain.len()];
+    // Two bits a type: a quarter of the memory of a byte each.
+    let mut state = vec![0u8; offsets.len().div_ceil(4)];
+    let get = |st: &[u8], i: usize| (st[i >> 2] >> ((i & 3) * 2)) & 3;
+    let set = |st: &mut [u8], i: usize, v: u8| {
+        let sh = (i & 3) * 2;
+        st[i >> 2] = (st[i >> 2] & !(3 << sh)) | (v << sh);
+    };
     // Local index of the chain successor; None ends the walk (void, no
     // successor, or a base type: base chains were checked with the base).
     let next = |i: usize| -> Option<usize> {
-        let n = *chain.get(i)?;
-        n.checked_sub(start_id).map(|v| v as usize)
+        let wpos = *offsets.get(i)? as usize / 4;
+        let n = chain_next::<BIG>(words, wpos);
+        n.checked_sub(start_id)
+            .map(|v| v as usize)
+            .filter(|&v| v < offsets.len())
     };
-    for start in 0..chain.len() {
-        // Most types end chains (or were visited): nothing to walk.
-        if chain[start] < start_id || state[start] != NEW {
+    for start in 0..offsets.len() {
+        if get(&state, start) != NEW {
             continue;
         }
+        let Some(first) = next(start) else {
+            continue; // ends chains: nothing to walk, nothing to mark
+        };
+        set(&mut state, start, ON_PATH);
         let mut cur = start;
+        let mut ni = first;
         loop {
-            state[cur] = ON_PATH;
-            let Some(ni) = next(cur) else { break };
-            match state.get(ni) {
-                Some(&NEW) => cur = ni,
-                Some(&ON_PATH) => {
-                    let info = types
-                        .get(offsets[cur] as usize..)
-                        .map_or(0, |r| rd::<BIG>(r, 1));
+            match get(&state, ni) {
+                NEW => {
+                    set(&mut state, ni, ON_PATH);
+                    cur = ni;
+                    match next(cur) {
+                        Some(n) => ni = n,
+                        None => break,
+                    }
+                }
+                ON_PATH => {
+                    let info = offsets
+                        .get(cur)
+                        .and_then(|&o| words.get(o as usize / 4 + 1))
+                        .map_or(0, |&w| w32::<BIG>(w));
                     return Err(Error::Loop {
                         id: TypeId(start_id + ni as u32),
                         kind: Kind::from_raw(((info >> 24) & 0x1f) as u8),
@@ -399,11 +420,11 @@ fn check_loops<const BIG: bool>(
             }
         }
         let mut cur = start;
-        while state[cur] == ON_PATH {
-            state[cur] = DONE;
+        while get(&state, cur) == ON_PATH {
+            set(&mut state, cur, DONE);
             match next(cur) {
-                Some(ni) if ni < state.len() => cur = ni,
-                _ => break,
+                Some(n) => cur = n,
+                None => break,
             }
         }
     }
