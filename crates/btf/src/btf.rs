@@ -224,7 +224,9 @@ impl<'data> Btf<'data> {
 
     /// The name offset of each local type, in id order, read straight from
     /// the records (cheaper than building [`Type`] views).
-    pub(crate) fn local_name_offsets(&self) -> impl Iterator<Item = (TypeId, StrOffset)> + '_ {
+    pub(crate) fn local_name_offsets(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (TypeId, StrOffset)> + '_ {
         let types = self.types_section();
         let e = self.header.endian;
         let start = self.start_id;
@@ -234,6 +236,22 @@ impl<'data> Btf<'data> {
                 StrOffset(e.u32_at(types, o as usize).unwrap_or(0)),
             )
         })
+    }
+
+    /// The name offset of a local type, read straight from its record (0
+    /// for ids outside this blob).
+    #[inline]
+    pub(crate) fn local_name_off(&self, id: TypeId) -> StrOffset {
+        let off = id
+            .0
+            .checked_sub(self.start_id)
+            .and_then(|i| self.offsets.get(i as usize));
+        StrOffset(off.map_or(0, |&o| {
+            self.header
+                .endian
+                .u32_at(self.types_section(), o as usize)
+                .unwrap_or(0)
+        }))
     }
 
     /// Byte offset (from the blob's start) of a local type's record.

@@ -11,7 +11,7 @@ use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-use crate::{Btf, TypeId};
+use crate::{Btf, StrOffset, TypeId};
 
 /// The part of a name that CO-RE matches on: everything before the last
 /// `___` that separates two non-underscore characters (`task_struct___v2`
@@ -36,15 +36,10 @@ pub fn essential_len(b: &[u8]) -> usize {
     b.len()
 }
 
+/// One name group: its lowest id (the rest follow through `next`).
 #[derive(Clone, Copy)]
 struct Group {
-    /// Hash of the essential name, kept so growing the table re-hashes nothing.
-    hash: u64,
-    /// Where the essential name is: string offset of the head's name and length.
-    name_off: u32,
-    ess_len: u32,
     head: u32,
-    tail: u32,
 }
 
 /// Types of one BTF blob grouped by essential name.
@@ -70,8 +65,10 @@ impl NameIndex {
         let start_str = btf.total_str_len() - btf.header().str_len as u32;
         let count = btf.local_type_count();
         let hasher = DefaultHashBuilder::default();
-        // About half of all types have a distinct name in kernel BTF.
-        let mut table: HashTable<Group> = HashTable::with_capacity(count / 2);
+        // The table holds bare ids (4 bytes a slot) and is sized so that
+        // kernel BTF (about 56% distinct names) never grows it: a one-shot
+        // process pays a page fault for every fresh page it touches.
+        let mut table: HashTable<Group> = HashTable::with_capacity(count / 5 * 3);
         let mut next = vec![0u32; count];
         // Flavoured names are rare: find every `___` in the local string
         // table once, so a name is scanned for a flavour only when one of
@@ -80,45 +77,37 @@ impl NameIndex {
         let triples: Vec<u32> = memchr::memmem::find_iter(strs, b"___")
             .map(|p| p as u32 + start_str)
             .collect();
-        for (tid, off) in btf.local_name_offsets() {
-            if off.is_anon() {
-                continue;
-            }
-            let Some(name) = btf.str_bytes(off) else {
-                continue;
-            };
-            let id = tid.get();
+        let ess_of = |off: StrOffset| -> Option<&[u8]> {
+            let name = btf.str_bytes(off)?;
             let end = off.0.saturating_add(name.len() as u32);
             let flavoured = off.0 < start_str || {
                 let i = triples.partition_point(|&p| p < off.0);
                 triples.get(i).is_some_and(|&p| p < end)
             };
-            let ess = if flavoured {
-                essential_bytes(name)
-            } else {
-                name
+            Some(if flavoured { essential_bytes(name) } else { name })
+        };
+        let group_name = |g: &Group| ess_of(btf.local_name_off(TypeId(g.head)));
+        // Descending ids, each prepended to its group: groups end up ascending.
+        for (tid, off) in btf.local_name_offsets().rev() {
+            if off.is_anon() {
+                continue;
+            }
+            let Some(ess) = ess_of(off) else {
+                continue;
             };
+            let id = tid.get();
             let hash = hasher.hash_one(ess);
-            let same = |g: &Group| {
-                g.hash == hash
-                    && btf.str_prefix(crate::StrOffset(g.name_off), g.ess_len) == Some(ess)
-            };
-            match table.find_mut(hash, same) {
+            match table.find_mut(hash, |g| group_name(g) == Some(ess)) {
                 Some(g) => {
-                    if let Some(slot) = next.get_mut((g.tail - start_id) as usize) {
-                        *slot = id;
+                    if let Some(slot) = next.get_mut((id - start_id) as usize) {
+                        *slot = g.head;
                     }
-                    g.tail = id;
+                    g.head = id;
                 }
                 None => {
-                    let g = Group {
-                        hash,
-                        name_off: off.0,
-                        ess_len: ess.len() as u32,
-                        head: id,
-                        tail: id,
-                    };
-                    table.insert_unique(hash, g, |g| g.hash);
+                    table.insert_unique(hash, Group { head: id }, |g| {
+                        hasher.hash_one(group_name(g).unwrap_or(b""))
+                    });
                 }
             }
         }
@@ -137,8 +126,9 @@ impl NameIndex {
         let head = self
             .table
             .find(hash, |g| {
-                g.hash == hash
-                    && btf.str_prefix(crate::StrOffset(g.name_off), g.ess_len) == Some(ess)
+                btf.str_bytes(btf.local_name_off(TypeId(g.head)))
+                    .map(essential_bytes)
+                    == Some(ess)
             })
             .map_or(0, |g| g.head);
         Chain {
