@@ -242,10 +242,9 @@ impl<'data> Btf<'data> {
     /// for ids outside this blob).
     #[inline]
     pub(crate) fn local_name_off(&self, id: TypeId) -> StrOffset {
-        let off = id
-            .0
-            .checked_sub(self.start_id)
-            .and_then(|i| self.offsets.get(i as usize));
+        let off =
+            id.0.checked_sub(self.start_id)
+                .and_then(|i| self.offsets.get(i as usize));
         StrOffset(off.map_or(0, |&o| {
             self.header
                 .endian

@@ -84,7 +84,11 @@ impl NameIndex {
                 let i = triples.partition_point(|&p| p < off.0);
                 triples.get(i).is_some_and(|&p| p < end)
             };
-            Some(if flavoured { essential_bytes(name) } else { name })
+            Some(if flavoured {
+                essential_bytes(name)
+            } else {
+                name
+            })
         };
         let group_name = |g: &Group| ess_of(btf.local_name_off(TypeId(g.head)));
         // Descending ids, each prepended to its group: groups end up ascending.
