@@ -146,6 +146,9 @@ fn scan_e<const BIG: bool>(
     // The hot loop only keeps maxima; a slow pass names an offender.
     let mut max_ref = 0u32;
     let mut max_name = 0u32;
+    // Types whose reference chain goes to a higher id: every loop of two or
+    // more types has such an edge, so the loop check starts only from these.
+    let mut forward: Vec<u32> = Vec::new();
     let mut wpos = 0usize;
     let mut id = start_id;
     while wpos < nwords {
@@ -174,6 +177,22 @@ fn scan_e<const BIG: bool>(
         let first = rest.first().map_or(0, |&w| w32::<BIG>(w));
         if sh.flags & REF3 != 0 {
             max_ref = max_ref.max(third);
+        }
+        let next_id = if sh.flags & CHAIN3 != 0 {
+            third
+        } else if sh.flags & CHAIN_ELEM != 0 {
+            first
+        } else {
+            0
+        };
+        if next_id >= id {
+            if next_id == id {
+                return Err(Error::Loop {
+                    id: TypeId(id),
+                    kind: Kind::from_raw(raw_kind as u8),
+                });
+            }
+            forward.push(id - start_id);
         }
         match raw_kind {
             3 => {
@@ -233,7 +252,7 @@ fn scan_e<const BIG: bool>(
             types, h, &offsets, start_id, last, str_limit,
         ));
     }
-    check_loops::<BIG>(words, &offsets, start_id)?;
+    check_loops::<BIG>(words, &offsets, &forward, start_id)?;
     let _ = base;
     Ok(offsets)
 }
@@ -365,8 +384,15 @@ fn chain_next<const BIG: bool>(words: &[[u8; 4]], wpos: usize) -> u32 {
 
 /// Rejects reference chains that loop. Every local type has at most one
 /// chain successor (read again from its record: no per-type array is kept
-/// for this), so one colouring walk visits each type once.
-fn check_loops<const BIG: bool>(words: &[[u8; 4]], offsets: &[u32], start_id: u32) -> Result<()> {
+/// for this), so one colouring walk visits each type once. Walks start only
+/// at types whose successor has a higher id: a loop of two or more types
+/// must contain such an edge (self-loops were caught in the main pass).
+fn check_loops<const BIG: bool>(
+    words: &[[u8; 4]],
+    offsets: &[u32],
+    forward: &[u32],
+    start_id: u32,
+) -> Result<()> {
     const NEW: u8 = 0;
     const ON_PATH: u8 = 1;
     const DONE: u8 = 2;
@@ -386,7 +412,8 @@ fn check_loops<const BIG: bool>(words: &[[u8; 4]], offsets: &[u32], start_id: u3
             .map(|v| v as usize)
             .filter(|&v| v < offsets.len())
     };
-    for start in 0..offsets.len() {
+    for &start in forward {
+        let start = start as usize;
         if get(&state, start) != NEW {
             continue;
         }
