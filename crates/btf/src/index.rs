@@ -77,12 +77,23 @@ impl NameIndex {
         let triples: Vec<u32> = memchr::memmem::find_iter(strs, b"___")
             .map(|p| p as u32 + start_str)
             .collect();
+        // 512-byte blocks of the string table that hold a `___`: a name in
+        // no such block needs no search at all.
+        let mut marked = vec![false; strs.len() / 512 + 1];
+        for &p in &triples {
+            if let Some(m) = marked.get_mut(((p - start_str) / 512) as usize) {
+                *m = true;
+            }
+        }
         let ess_of = |off: StrOffset| -> Option<&[u8]> {
             let name = btf.str_bytes(off)?;
             let end = off.0.saturating_add(name.len() as u32);
             let flavoured = off.0 < start_str || {
-                let i = triples.partition_point(|&p| p < off.0);
-                triples.get(i).is_some_and(|&p| p < end)
+                let (a, b) = ((off.0 - start_str) / 512, (end - start_str) / 512);
+                (a..=b).any(|blk| marked.get(blk as usize).copied().unwrap_or(false)) && {
+                    let i = triples.partition_point(|&p| p < off.0);
+                    triples.get(i).is_some_and(|&p| p < end)
+                }
             };
             Some(if flavoured {
                 essential_bytes(name)
