@@ -44,6 +44,9 @@ pub struct CandidateOutcome {
     pub spec: String,
     /// Whether the local spec matched it.
     pub matched: bool,
+    /// For a candidate that did not match, the step that failed (derived
+    /// from how far the target spec got); `None` when it matched.
+    pub why_not: Option<String>,
 }
 
 /// The computed decision for one relocation.
@@ -273,6 +276,7 @@ impl<'a> Relocator<'a> {
                 id: c.id,
                 spec: spec_text,
                 matched,
+                why_not: (!matched).then(|| why_not(lb, &local, &ts)),
             });
             if !matched {
                 continue;
@@ -527,5 +531,43 @@ fn one(
                 what: format!("failed to patch insn #{idx}: {why}"),
             })
         }
+    }
+}
+
+/// Why a candidate did not match: the first local accessor the target spec
+/// could not follow.
+fn why_not(lb: &Btf<'_>, local: &crate::spec::Spec, ts: &crate::spec::Spec) -> String {
+    let name = |a: &crate::spec::Accessor| {
+        a.name
+            .map(|n| String::from_utf8_lossy(crate::util::name_bytes(lb, n)).into_owned())
+    };
+    if local.kind.is_type_based() {
+        return if local.kind == RelocKind::TypeMatches {
+            "the target type does not match the local one (type_matches rules)".into()
+        } else {
+            "the target type is not compatible with the local one".into()
+        };
+    }
+    if local.kind.is_enumval_based() {
+        return match local.acc.first().and_then(name) {
+            Some(n) => format!("the target enum has no enumerator '{n}'"),
+            None => "the target is not an enum".into(),
+        };
+    }
+    let k = ts.acc.len();
+    let total = local.acc.len();
+    match local.acc.get(k) {
+        Some(a) => match name(a) {
+            Some(n) => format!(
+                "accessor {} of {total}: no member '{n}' with a compatible type in the target",
+                k + 1
+            ),
+            None => format!(
+                "accessor {} of {total}: index [{}] is past the target array, or the target is not an array",
+                k + 1,
+                a.idx
+            ),
+        },
+        None => "the target field's type is not compatible with the local one".into(),
     }
 }

@@ -115,7 +115,7 @@ fn json(report: &Report) -> String {
                 "local_spec": d.map(|d| d.local_spec.clone()),
                 "candidates": d.map(|d| d.candidates.iter().map(|c| json!({
                     "index": c.index, "btf": c.btf, "type_id": c.id.0,
-                    "spec": c.spec, "matched": c.matched,
+                    "spec": c.spec, "matched": c.matched, "why_not": c.why_not,
                 })).collect::<Vec<_>>()),
                 "no_match": d.map(|d| d.no_match),
                 "orig_val": d.map(|d| d.fixup.orig_val),
@@ -171,10 +171,11 @@ fn explain(report: &Report, ext: &BtfExt, local: &Btf<'_>) -> String {
                 );
             }
             for c in &d.candidates {
-                let why = if c.matched {
-                    "taken: the access path resolves and the types are compatible".to_string()
-                } else {
-                    "not taken: the access path does not resolve (missing field, index out of range or incompatible type)".to_string()
+                let why = match &c.why_not {
+                    None => {
+                        "taken: the access path resolves and the types are compatible".to_string()
+                    }
+                    Some(w) => format!("not taken: {w}"),
                 };
                 let _ = writeln!(
                     s,
