@@ -6,15 +6,17 @@
 use btf::path::{resolve, Resolution};
 use btf::Btf;
 use btfx_tests::{fixtures, read_fixture};
-use core_reloc::{relocate, BtfExt, Target};
+use core_reloc::{relocate, Target};
 
 #[test]
 fn non_matching_candidates_say_which_accessor_failed() {
     let obj = std::fs::read(fixtures().join("bpf/core_flavors.bpf.o")).unwrap();
     let o = loader::object::Object::parse(&obj).unwrap();
-    let local = Btf::parse(o.btf().unwrap()).unwrap();
-    let ext = BtfExt::parse(o.btf_ext().unwrap(), &local).unwrap();
-    let mut programs = loader::load::core_programs(&o);
+    let loader::load::CoreInputs {
+        btf: local,
+        ext,
+        mut programs,
+    } = loader::load::core_inputs(&o).unwrap();
     let kdata = read_fixture(&fixtures().join("kernels/x86_64-6.1.btf"));
     let kernel = Btf::parse(&kdata[..]).unwrap();
     let report = relocate(&local, &ext, &mut programs, Target::new(&kernel));

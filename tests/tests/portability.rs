@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use btf::path::{resolve, Resolution};
 use btf::Btf;
 use core_reloc::matrix::{column, Cell, Matrix};
-use core_reloc::BtfExt;
 
 const KERNELS: [&str; 4] = ["arm64-6.12", "x86_64-6.1", "x86_64-6.12", "x86_64-6.18"];
 
@@ -209,9 +208,11 @@ fn diff_snapshot_and_offsets_agree_with_paths() {
 fn matrix(obj: &str) -> Matrix {
     let data = std::fs::read(btfx_tests::fixtures().join(format!("bpf/{obj}.bpf.o"))).unwrap();
     let o = loader::object::Object::parse(&data).unwrap();
-    let local = Btf::parse(o.btf().unwrap()).unwrap();
-    let ext = BtfExt::parse(o.btf_ext().unwrap(), &local).unwrap();
-    let programs = loader::load::core_programs(&o);
+    let loader::load::CoreInputs {
+        btf: local,
+        ext,
+        programs,
+    } = loader::load::core_inputs(&o).unwrap();
     let kernels: Vec<Vec<u8>> = KERNELS.iter().map(|k| kernel(k)).collect();
     let btfs: Vec<Btf<'_>> = kernels
         .iter()

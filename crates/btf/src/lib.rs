@@ -52,7 +52,7 @@ pub use error::{Error, Result};
 pub use ids::{StrOffset, TypeId};
 pub use index::{essential_name, NameIndex};
 pub use kind::{FuncLinkage, IntEncoding, Kind, VarLinkage};
-pub use resolve::MAX_DEPTH;
+pub use resolve::{MAX_DEPTH, RESOLVE_DEPTH};
 pub use types::{
     ArrayInfo, EnumValue, EnumValues, IntInfo, Member, Members, Param, Params, Type, VarSecinfo,
     VarSecinfos,

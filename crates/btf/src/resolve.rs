@@ -11,6 +11,10 @@ use crate::{Btf, Error, Kind, Result, Type, TypeId};
 /// chains; nesting in real kernels stays far below this).
 pub const MAX_DEPTH: u32 = 64;
 
+/// How many links [`Btf::resolve_size_libbpf`] follows (libbpf's
+/// `MAX_RESOLVE_DEPTH`).
+pub const RESOLVE_DEPTH: u32 = 32;
+
 impl<'data> Btf<'data> {
     /// Follows CONST/VOLATILE/RESTRICT/TYPE_TAG and TYPEDEF links to the first
     /// other type.
@@ -40,10 +44,31 @@ impl<'data> Btf<'data> {
     /// Size in bytes of a type, as libbpf's `btf__resolve_size`: modifiers,
     /// typedefs, VAR and tags are followed; arrays multiply (checked); PTR is
     /// the pointer size. FUNC_PROTO, FWD, FUNC and `void` have no size.
+    /// Sizes are exact in 64 bits; see [`Btf::resolve_size_libbpf`] for
+    /// libbpf's tighter limits.
     pub fn resolve_size(&self, id: TypeId) -> Result<u64> {
+        self.resolve_size_within(id, MAX_DEPTH, u64::MAX)
+    }
+
+    /// [`Btf::resolve_size`] with libbpf's exact limits: at most
+    /// [`RESOLVE_DEPTH`] links, and a size past `u32::MAX` is an error
+    /// (libbpf's `-E2BIG`). What `btf_dump` (the C header) sees.
+    pub fn resolve_size_libbpf(&self, id: TypeId) -> Result<u64> {
+        self.resolve_size_within(id, RESOLVE_DEPTH, u64::from(u32::MAX))
+    }
+
+    fn resolve_size_within(&self, id: TypeId, depth: u32, cap: u64) -> Result<u64> {
         let mut t = self.get(id)?;
         let mut mult: u64 = 1;
-        for _ in 0..MAX_DEPTH {
+        let (array_why, size_why) = if cap == u64::MAX {
+            ("array size overflows 64 bits", "size overflows 64 bits")
+        } else {
+            (
+                "array size larger than u32::MAX",
+                "size larger than u32::MAX",
+            )
+        };
+        for _ in 0..depth {
             let size = match t.kind() {
                 Kind::Int
                 | Kind::Struct
@@ -67,10 +92,11 @@ impl<'data> Btf<'data> {
                     let a = t.array().ok_or(Error::NoSuchType(t.id()))?;
                     mult = mult
                         .checked_mul(a.nelems as u64)
+                        .filter(|&m| m <= cap)
                         .ok_or(Error::Unresolvable {
                             id: t.id(),
                             kind: Kind::Array,
-                            why: "array size overflows 64 bits",
+                            why: array_why,
                         })?;
                     t = self.get(a.elem)?;
                     continue;
@@ -83,16 +109,16 @@ impl<'data> Btf<'data> {
                     })
                 }
             };
-            return mult.checked_mul(size).ok_or(Error::Unresolvable {
-                id,
-                kind: t.kind(),
-                why: "size overflows 64 bits",
-            });
+            return mult
+                .checked_mul(size)
+                .filter(|&s| s <= cap)
+                .ok_or(Error::Unresolvable {
+                    id,
+                    kind: t.kind(),
+                    why: size_why,
+                });
         }
-        Err(Error::TooDeep {
-            id,
-            depth: MAX_DEPTH,
-        })
+        Err(Error::TooDeep { id, depth })
     }
 
     /// Alignment in bytes, as libbpf's `btf__align_of`: scalars align to

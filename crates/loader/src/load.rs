@@ -112,6 +112,42 @@ pub fn to_core(p: &Program) -> core_reloc::Program {
     }
 }
 
+/// Parses an object's `.BTF.ext` against its BTF; errors name the section.
+fn parse_ext(obj: &Object, bytes: &[u8], local: &Btf<'_>) -> Result<core_reloc::BtfExt> {
+    core_reloc::BtfExt::parse(bytes, local).map_err(|e| Error::Section {
+        index: obj.section_by_name(".BTF.ext").map_or(0, |s| s.index),
+        section: ".BTF.ext".into(),
+        why: e.to_string(),
+    })
+}
+
+/// What CO-RE relocation needs from an object: its BTF, its `.BTF.ext`
+/// and its programs, ready for [`core_reloc::relocate`].
+pub struct CoreInputs<'a> {
+    /// The object's `.BTF`.
+    pub btf: Btf<'a>,
+    /// The object's `.BTF.ext`.
+    pub ext: core_reloc::BtfExt,
+    /// Programs and subprograms, as [`core_programs`] gives them.
+    pub programs: Vec<core_reloc::Program>,
+}
+
+/// Reads [`CoreInputs`] out of an object; an object without `.BTF` or
+/// `.BTF.ext` has no CO-RE relocations to decide and is an error here.
+pub fn core_inputs(obj: &Object) -> Result<CoreInputs<'_>> {
+    let missing = |section: &str| Error::Elf {
+        what: section.into(),
+        why: format!("the object has no {section} section"),
+    };
+    let btf = Btf::parse(obj.btf().ok_or_else(|| missing(".BTF"))?)?;
+    let ext = parse_ext(obj, obj.btf_ext().ok_or_else(|| missing(".BTF.ext"))?, &btf)?;
+    Ok(CoreInputs {
+        btf,
+        ext,
+        programs: core_programs(obj),
+    })
+}
+
 /// Every program and `.text` subprogram of `obj` as core-reloc programs, in
 /// the order libbpf relocates them: what `btfx reloc` and `btfx check` feed
 /// to [`core_reloc::relocate`].
@@ -219,13 +255,7 @@ pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Loaded> {
     }
     let local = obj.btf().map(Btf::parse).transpose()?;
     let ext = match (obj.btf_ext(), local.as_ref()) {
-        (Some(b), Some(l)) => {
-            Some(core_reloc::BtfExt::parse(b, l).map_err(|e| Error::Section {
-                index: obj.section_by_name(".BTF.ext").map_or(0, |s| s.index),
-                section: ".BTF.ext".into(),
-                why: e.to_string(),
-            })?)
-        }
+        (Some(b), Some(l)) => Some(parse_ext(&obj, b, l)?),
         _ => None,
     };
     let vmlinux_bytes = std::fs::read("/sys/kernel/btf/vmlinux").ok();

@@ -51,15 +51,11 @@ enum Style {
 pub fn run(a: Args) -> Result<ExitCode, String> {
     let data = std::fs::read(&a.object).map_err(|e| format!("{}: {e}", a.object))?;
     let obj = loader::object::Object::parse(&data).map_err(|e| format!("{}: {e}", a.object))?;
-    let btf_bytes = obj
-        .btf()
-        .ok_or_else(|| format!("{}: no .BTF section", a.object))?;
-    let local = Btf::parse(btf_bytes).map_err(|e| format!("{}: .BTF: {e}", a.object))?;
-    let ext = match obj.btf_ext() {
-        Some(b) => BtfExt::parse(b, &local).map_err(|e| format!("{}: {e}", a.object))?,
-        None => return Err(format!("{}: no .BTF.ext section", a.object)),
-    };
-    let mut programs = loader::load::core_programs(&obj);
+    let loader::load::CoreInputs {
+        btf: local,
+        ext,
+        mut programs,
+    } = loader::load::core_inputs(&obj).map_err(|e| format!("{}: {e}", a.object))?;
     let loaded = Loaded::open(&a.target, None)?;
     let target = loaded.btf()?;
     let style = match a.log_style {

@@ -4,61 +4,14 @@
 
 use super::{CDumper, MAX_NESTING};
 use crate::types::Type;
-use crate::Kind;
-
-/// `btf__resolve_size`'s chain limit.
-const MAX_RESOLVE_DEPTH: u32 = 32;
+use crate::{Kind, TypeId};
 
 impl CDumper<'_, '_> {
-    /// Size in bytes of a type, or `None` where libbpf returns an error
-    /// (void, a function, a chain too long, a size over `u32::MAX`).
-    pub(super) fn resolve_size(&self, mut id: u32) -> Option<u64> {
-        let mut nelems: u64 = 1;
-        let mut size: Option<u64> = None;
-        let mut t = self.ty(id);
-        for _ in 0..MAX_RESOLVE_DEPTH {
-            if id == 0 {
-                break;
-            }
-            match t.kind() {
-                Kind::Int
-                | Kind::Struct
-                | Kind::Union
-                | Kind::Enum
-                | Kind::Enum64
-                | Kind::Datasec
-                | Kind::Float => {
-                    size = Some(u64::from(t.size()));
-                    break;
-                }
-                Kind::Ptr => {
-                    size = Some(u64::from(self.ptr_sz));
-                    break;
-                }
-                Kind::Typedef
-                | Kind::Volatile
-                | Kind::Const
-                | Kind::Restrict
-                | Kind::Var
-                | Kind::DeclTag
-                | Kind::TypeTag => id = t.type_ref().0,
-                Kind::Array => {
-                    let a = t.array()?;
-                    if nelems != 0 && u64::from(a.nelems) > u64::from(u32::MAX) / nelems {
-                        return None;
-                    }
-                    nelems *= u64::from(a.nelems);
-                    id = a.elem.0;
-                }
-                _ => return None,
-            }
-            t = self.ty(id);
-        }
-        let size = size?;
-        if nelems != 0 && size > u64::from(u32::MAX) / nelems {
-            return None;
-        }
-        Some(nelems * size)
+    /// Size in bytes of a type, or `None` where libbpf's
+    /// `btf__resolve_size` returns an error ([`crate::Btf::resolve_size_libbpf`]
+    /// follows the same rules).
+    pub(super) fn resolve_size(&self, id: u32) -> Option<u64> {
+        self.btf.resolve_size_libbpf(TypeId(id)).ok()
     }
 
     /// Alignment in bytes; 0 where libbpf's `btf__align_of` fails.
