@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use btf::Btf;
+use loader::sys::FileBytes;
 
 /// Where `vmlinux` points.
 pub const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
@@ -10,8 +11,8 @@ pub const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 /// Files read for one BTF input: the input and its base, if any.
 pub struct Loaded {
     path: String,
-    data: Vec<u8>,
-    base: Option<(String, Vec<u8>)>,
+    data: FileBytes,
+    base: Option<(String, FileBytes)>,
 }
 
 /// Maps the word `vmlinux` to the kernel's BTF.
@@ -23,8 +24,9 @@ pub fn resolve_path(input: &str) -> &str {
     }
 }
 
-fn read(path: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{path}: {e}"))
+/// Maps (or reads) a whole input file; errors name the path.
+pub fn read(path: &str) -> Result<FileBytes, String> {
+    FileBytes::open(path).map_err(|e| format!("{path}: {e}"))
 }
 
 impl Loaded {

@@ -258,7 +258,7 @@ pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Loaded> {
         (Some(b), Some(l)) => Some(parse_ext(&obj, b, l)?),
         _ => None,
     };
-    let vmlinux_bytes = std::fs::read("/sys/kernel/btf/vmlinux").ok();
+    let vmlinux_bytes = sys::FileBytes::open("/sys/kernel/btf/vmlinux").ok();
     let vmlinux = vmlinux_bytes.as_deref().map(Btf::parse).transpose()?;
     let externs = externs::collect(&obj, local.as_ref())?;
 

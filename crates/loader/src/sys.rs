@@ -400,3 +400,119 @@ pub fn probe_bpf() -> io::Result<()> {
     };
     prog_load(&a).map(drop).map_err(|e| e.error)
 }
+
+/// The bytes of an input file: mapped read-only where the kernel allows it,
+/// read into memory otherwise.
+///
+/// Reading a 5.5 MB vmlinux BTF costs a fresh zeroed page per 4 KiB of the
+/// buffer (and, from `/sys/kernel/btf/vmlinux`, one `read(2)` per 4 KiB,
+/// since sysfs binary files return at most a page per call). A private
+/// read-only mapping with `MAP_POPULATE` instead shares the page cache pages
+/// (or, for `/sys/kernel/btf/vmlinux` on kernels 6.16 and later, the kernel's
+/// own BTF pages) and installs them in one call. Files that cannot be mapped
+/// (pipes, empty files, sysfs module BTF) are read.
+///
+/// A mapped file that another process truncates while it is mapped raises
+/// `SIGBUS` on access, as for every program that maps its input; the bytes
+/// are otherwise treated as untrusted like any other input.
+pub struct FileBytes {
+    inner: FileInner,
+}
+
+enum FileInner {
+    Mapped {
+        ptr: std::ptr::NonNull<u8>,
+        len: usize,
+    },
+    Read(Vec<u8>),
+}
+
+// SAFETY: the mapping is private and read-only, owned by this value alone and
+// never written through, so sharing or moving it between threads is as safe
+// as for a `Box<[u8]>`.
+unsafe impl Send for FileBytes {}
+// SAFETY: see `Send`; `&FileBytes` only ever hands out `&[u8]`.
+unsafe impl Sync for FileBytes {}
+
+impl FileBytes {
+    /// Maps (or reads) the whole file at `path`.
+    pub fn open(path: impl AsRef<std::path::Path>) -> io::Result<FileBytes> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        let len = usize::try_from(meta.len()).unwrap_or(0);
+        if meta.is_file() && len > 0 {
+            // SAFETY: a fresh mapping chosen by the kernel (addr NULL), of a
+            // descriptor we hold open for the call, read-only and private:
+            // it aliases no Rust object. The result is checked before use.
+            let ptr = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    libc::PROT_READ,
+                    libc::MAP_PRIVATE | libc::MAP_POPULATE,
+                    file.as_raw_fd(),
+                    0,
+                )
+            };
+            if ptr != libc::MAP_FAILED {
+                if let Some(ptr) = std::ptr::NonNull::new(ptr.cast::<u8>()) {
+                    return Ok(FileBytes {
+                        inner: FileInner::Mapped { ptr, len },
+                    });
+                }
+            }
+        }
+        let mut data = Vec::with_capacity(len);
+        file.read_to_end(&mut data)?;
+        Ok(FileBytes {
+            inner: FileInner::Read(data),
+        })
+    }
+
+    /// Whether the bytes are a mapping of the file (not a copy).
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.inner, FileInner::Mapped { .. })
+    }
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match &self.inner {
+            // SAFETY: `ptr` is the start of a live read-only mapping of `len`
+            // bytes that lasts until `drop`, which needs `&mut self`.
+            FileInner::Mapped { ptr, len } => unsafe {
+                std::slice::from_raw_parts(ptr.as_ptr(), *len)
+            },
+            FileInner::Read(v) => v,
+        }
+    }
+}
+
+impl AsRef<[u8]> for FileBytes {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl Drop for FileBytes {
+    fn drop(&mut self) {
+        if let FileInner::Mapped { ptr, len } = self.inner {
+            // SAFETY: unmaps exactly the mapping `open` created; no slice
+            // borrowed from it outlives `&self`.
+            unsafe {
+                libc::munmap(ptr.as_ptr().cast(), len);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for FileBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileBytes")
+            .field("len", &self.len())
+            .field("mapped", &self.is_mapped())
+            .finish()
+    }
+}

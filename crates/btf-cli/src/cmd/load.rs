@@ -51,11 +51,11 @@ fn json_str(s: &str) -> String {
 
 /// Runs `btfx load`.
 pub fn run(a: Args) -> Result<ExitCode, String> {
-    let elf = std::fs::read(&a.obj).map_err(|e| format!("{}: {e}", a.obj))?;
+    let elf = crate::input::read(&a.obj)?;
     let target_btf = match &a.target {
         Some(t) => {
             let p = resolve_path(t);
-            let bytes = std::fs::read(p).map_err(|e| format!("{p}: {e}"))?;
+            let bytes = crate::input::read(p)?;
             if bytes.starts_with(b"\x7fELF") {
                 Some(
                     btf::btf_section(&bytes)
@@ -63,7 +63,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
                         .into_owned(),
                 )
             } else {
-                Some(bytes)
+                Some(bytes.to_vec())
             }
         }
         None => None,

@@ -49,7 +49,7 @@ enum Style {
 
 /// Runs `btfx reloc`.
 pub fn run(a: Args) -> Result<ExitCode, String> {
-    let data = std::fs::read(&a.object).map_err(|e| format!("{}: {e}", a.object))?;
+    let data = crate::input::read(&a.object)?;
     let obj = loader::object::Object::parse(&data).map_err(|e| format!("{}: {e}", a.object))?;
     let loader::load::CoreInputs {
         btf: local,
