@@ -26,6 +26,7 @@ fn non_matching_candidates_say_which_accessor_failed() {
     .unwrap();
 
     let mut checked = 0;
+    let mut incompatible = 0;
     for r in &report.records {
         let Some(d) = &r.decision else { continue };
         for c in d.candidates.iter().filter(|c| !c.matched) {
@@ -33,24 +34,27 @@ fn non_matching_candidates_say_which_accessor_failed() {
             let line = format!("relo #{}: non-matching candidate #{} ", r.index, c.index);
             assert!(log.contains(&line), "{line} not in libbpf's log");
             let why = c.why_not.as_deref().unwrap();
-            // "no member 'X'" must name a field the target type really lacks
-            // (or has with another type): check with btf::path.
+            // "no member 'X'" must name a field the target type really
+            // lacks, and "member 'X' ... incompatible type" one it has:
+            // check both with btf::path.
+            let root = btf::essential_name(r.local_type_name.trim_start_matches("struct "));
             if let Some(rest) = why.split("no member '").nth(1) {
                 let member = rest.split('\'').next().unwrap();
-                let root = btf::essential_name(r.local_type_name.trim_start_matches("struct "));
                 let path = format!("{root}.{member}");
-                match resolve(&kernel, &path).unwrap() {
-                    Resolution::Missing(_) => {}
-                    Resolution::Found(_) => {
-                        // Present: then only its type can have differed
-                        // (the 2-D `comm` local against the kernel's 1-D one).
-                        assert_eq!(
-                            member, "comm",
-                            "{path} exists on 6.1 but was reported missing"
-                        );
-                    }
-                }
+                assert!(
+                    matches!(resolve(&kernel, &path).unwrap(), Resolution::Missing(_)),
+                    "{path} exists on 6.1 but was reported missing: {why}"
+                );
                 checked += 1;
+            } else if let Some(rest) = why.split("member '").nth(1) {
+                let member = rest.split('\'').next().unwrap();
+                assert!(why.contains("incompatible type"), "{why}");
+                let path = format!("{root}.{member}");
+                assert!(
+                    matches!(resolve(&kernel, &path).unwrap(), Resolution::Found(_)),
+                    "{path} is missing on 6.1 but was reported present: {why}"
+                );
+                incompatible += 1;
             } else {
                 assert!(!why.is_empty());
             }
@@ -59,9 +63,14 @@ fn non_matching_candidates_say_which_accessor_failed() {
             assert!(c.why_not.is_none());
         }
     }
-    // state, __parent, tstamp_type (x2 kinds), comm (x2), btfx_no_such_field (x2)...
+    // Missing: state, __parent, tstamp_type (x3 kinds), btfx_no_such_field
+    // (x2)...; present with another type: the 2-D `comm` (x2 kinds).
     assert!(
         checked >= 6,
-        "only {checked} non-matching candidates checked"
+        "only {checked} missing-member candidates checked"
+    );
+    assert!(
+        incompatible >= 2,
+        "only {incompatible} incompatible-member candidates checked"
     );
 }

@@ -276,7 +276,7 @@ impl<'a> Relocator<'a> {
                 id: c.id,
                 spec: spec_text,
                 matched,
-                why_not: (!matched).then(|| why_not(lb, &local, &ts)),
+                why_not: (!matched).then(|| why_not(lb, &local, tb, &ts)),
             });
             if !matched {
                 continue;
@@ -535,8 +535,14 @@ fn one(
 }
 
 /// Why a candidate did not match: the first local accessor the target spec
-/// could not follow.
-fn why_not(lb: &Btf<'_>, local: &crate::spec::Spec, ts: &crate::spec::Spec) -> String {
+/// could not follow, and for a named member whether the target lacks it or
+/// has it with an incompatible type.
+fn why_not(
+    lb: &Btf<'_>,
+    local: &crate::spec::Spec,
+    tb: &Btf<'_>,
+    ts: &crate::spec::Spec,
+) -> String {
     let name = |a: &crate::spec::Accessor| {
         a.name
             .map(|n| String::from_utf8_lossy(crate::util::name_bytes(lb, n)).into_owned())
@@ -558,10 +564,27 @@ fn why_not(lb: &Btf<'_>, local: &crate::spec::Spec, ts: &crate::spec::Spec) -> S
     let total = local.acc.len();
     match local.acc.get(k) {
         Some(a) => match name(a) {
-            Some(n) => format!(
-                "accessor {} of {total}: no member '{n}' with a compatible type in the target",
-                k + 1
-            ),
+            Some(n) => {
+                let container = target_container(tb, ts);
+                let what = container.map_or_else(String::new, |c| {
+                    format!(" {}", crate::util::describe(tb, c))
+                });
+                match container.and_then(|c| find_member(tb, c, n.as_bytes(), 0)) {
+                    Some(ty) => format!(
+                        "accessor {} of {total}: member '{n}' of the target{what} has an incompatible type ({} there, {} here)",
+                        k + 1,
+                        crate::util::describe(tb, ty),
+                        local_member_type(lb, a).map_or_else(
+                            || "?".to_string(),
+                            |t| crate::util::describe(lb, t)
+                        ),
+                    ),
+                    None => format!(
+                        "accessor {} of {total}: no member '{n}' in the target{what}",
+                        k + 1
+                    ),
+                }
+            }
             None => format!(
                 "accessor {} of {total}: index [{}] is past the target array, or the target is not an array",
                 k + 1,
@@ -570,4 +593,42 @@ fn why_not(lb: &Btf<'_>, local: &crate::spec::Spec, ts: &crate::spec::Spec) -> S
         },
         None => "the target field's type is not compatible with the local one".into(),
     }
+}
+
+/// The target type the next local accessor looks into: the root, or the
+/// (skipped) type of the last target field or array element matched.
+fn target_container(tb: &Btf<'_>, ts: &crate::spec::Spec) -> Option<TypeId> {
+    let last = ts.acc.last()?;
+    if ts.acc.len() == 1 {
+        return Some(last.type_id);
+    }
+    let t = tb.type_by_id(last.type_id)?;
+    let next = match t.array() {
+        Some(a) => a.elem,
+        None => crate::util::member(&t, last.idx)?.ty,
+    };
+    crate::util::skip(tb, next).map(|t| t.id())
+}
+
+/// The type of the member called `name` of `id`, looking through anonymous
+/// members as libbpf's member matching does.
+fn find_member(tb: &Btf<'_>, id: TypeId, name: &[u8], depth: usize) -> Option<TypeId> {
+    let t = crate::util::skip(tb, id)?;
+    if !t.kind().is_composite() || depth > crate::spec::SPEC_MAX_LEN {
+        return None;
+    }
+    t.members().find_map(|m| {
+        let n = crate::util::name_bytes(tb, m.name_off);
+        if n.is_empty() {
+            find_member(tb, m.ty, name, depth + 1)
+        } else {
+            (n == name).then_some(m.ty)
+        }
+    })
+}
+
+/// The type of the local member a named accessor selects.
+fn local_member_type(lb: &Btf<'_>, a: &crate::spec::Accessor) -> Option<TypeId> {
+    let t = lb.type_by_id(a.type_id)?;
+    Some(crate::util::member(&t, a.idx)?.ty)
 }

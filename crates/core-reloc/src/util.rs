@@ -106,3 +106,9 @@ pub(crate) fn kind_and_name(btf: &Btf<'_>, id: TypeId) -> (&'static str, String)
         None => ("unknown", "<anon>".to_string()),
     }
 }
+
+/// `[id] kind name` of a type, for explanations.
+pub(crate) fn describe(btf: &Btf<'_>, id: TypeId) -> String {
+    let (k, n) = kind_and_name(btf, id);
+    format!("[{}] {k} {n}", id.0)
+}
