@@ -1,4 +1,4 @@
-//! Times parse and index build of a BTF file (min of N runs), for quick
+//! Times parse and index build of a BTF file (min and median of N runs), for quick
 //! checks next to the criterion benchmarks.
 //! `cargo run --release -p btf --example parse_time [FILE] [RUNS]`
 use std::time::Instant;
@@ -10,8 +10,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "/sys/kernel/btf/vmlinux".into());
     let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(50);
     let data = std::fs::read(&path)?;
-    let (mut parse, mut index) = (f64::MAX, f64::MAX);
-    for _ in 0..runs {
+    let (mut parse, mut index) = (Vec::new(), Vec::new());
+    for _ in 0..runs.max(1) {
         let t = Instant::now();
         let btf = btf::Btf::parse(&data[..])?;
         let p = t.elapsed().as_secs_f64();
@@ -19,13 +19,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let n = btf.index().len();
         let i = t.elapsed().as_secs_f64();
         std::hint::black_box(n);
-        parse = parse.min(p);
-        index = index.min(i);
+        parse.push(p);
+        index.push(i);
     }
+    parse.sort_by(f64::total_cmp);
+    index.sort_by(f64::total_cmp);
+    let ms = |v: &[f64], i: usize| v[i] * 1e3;
+    let mid = parse.len() / 2;
     println!(
-        "min of {runs}: parse {:.3} ms, name index {:.3} ms",
-        parse * 1e3,
-        index * 1e3
+        "{runs} runs: parse min {:.3} ms median {:.3} ms, name index min {:.3} ms median {:.3} ms",
+        ms(&parse, 0),
+        ms(&parse, mid),
+        ms(&index, 0),
+        ms(&index, mid)
     );
     Ok(())
 }

@@ -17,7 +17,11 @@ use crate::{Btf, Error, Kind, Result, TypeId};
 const RESERVED_INFO_BITS: u32 = 0x00ff_0000 | 0x6000_0000;
 
 /// How the records of one kind are laid out and what they reference, in
-/// 32-bit words (every known record is made of whole words).
+/// 32-bit words (every known record is made of whole words). The `*_m`
+/// fields are masks (all ones or zero) selecting which words of a record
+/// are type ids or name offsets, so the hot loop treats every kind alike
+/// instead of branching on the kind (a mispredicted branch per record was
+/// most of its time: vmlinux interleaves FUNC, FUNC_PROTO, PTR, STRUCT...).
 #[derive(Clone, Copy)]
 struct Shape {
     /// Words after the common 3, before any vlen elements.
@@ -26,22 +30,58 @@ struct Shape {
     elem: u8,
     /// `REF3`, `CHAIN3`, `CHAIN_ELEM`, `KNOWN` bits.
     flags: u8,
+    /// The third common word is a type id.
+    ref3_m: u32,
+    /// The third common word continues a reference chain.
+    chain3_m: u32,
+    /// The first fixed word continues a reference chain (an array's element).
+    chain_elem_m: u32,
+    /// The first two fixed words are type ids (an array's element and index).
+    fixed_ref_m: u32,
+    /// Word 0 of each element is a name offset.
+    elem_name_m: u32,
+    /// Word 0 of each element is a type id.
+    elem_ref0_m: u32,
+    /// Word 1 of each element is a type id.
+    elem_ref1_m: u32,
 }
 
 /// The third common word is a type id.
 const REF3: u8 = 1;
 /// The third common word continues a reference chain (loop check).
 const CHAIN3: u8 = 2;
-/// The first word after the common part (an array's element) continues a chain.
+/// The first word after the common part (an array's element) continues a
+/// chain; it and the next word are type ids.
 const CHAIN_ELEM: u8 = 4;
 /// A kind this code knows.
 const KNOWN: u8 = 8;
+/// Element word 0 is a name offset.
+const E_NAME: u8 = 1;
+/// Element word 0 is a type id.
+const E_REF0: u8 = 2;
+/// Element word 1 is a type id.
+const E_REF1: u8 = 4;
 
-const fn shape(fixed: u8, elem: u8, flags: u8) -> Shape {
+const fn mask(on: bool) -> u32 {
+    if on {
+        u32::MAX
+    } else {
+        0
+    }
+}
+
+const fn shape(fixed: u8, elem: u8, flags: u8, elem_words: u8) -> Shape {
     Shape {
         fixed,
         elem,
         flags: flags | KNOWN,
+        ref3_m: mask(flags & REF3 != 0),
+        chain3_m: mask(flags & CHAIN3 != 0),
+        chain_elem_m: mask(flags & CHAIN_ELEM != 0),
+        fixed_ref_m: mask(flags & CHAIN_ELEM != 0),
+        elem_name_m: mask(elem_words & E_NAME != 0),
+        elem_ref0_m: mask(elem_words & E_REF0 != 0),
+        elem_ref1_m: mask(elem_words & E_REF1 != 0),
     }
 }
 
@@ -49,30 +89,37 @@ const UNKNOWN: Shape = Shape {
     fixed: 0,
     elem: 0,
     flags: 0,
+    ref3_m: 0,
+    chain3_m: 0,
+    chain_elem_m: 0,
+    fixed_ref_m: 0,
+    elem_name_m: 0,
+    elem_ref0_m: 0,
+    elem_ref1_m: 0,
 };
 
 /// Shapes of all 32 kind numbers the 5-bit field can hold.
 const SHAPES: [Shape; 32] = {
     let mut t = [UNKNOWN; 32];
-    t[1] = shape(1, 0, 0); // INT
-    t[2] = shape(0, 0, REF3 | CHAIN3); // PTR
-    t[3] = shape(3, 0, CHAIN_ELEM); // ARRAY
-    t[4] = shape(0, 3, 0); // STRUCT
-    t[5] = shape(0, 3, 0); // UNION
-    t[6] = shape(0, 2, 0); // ENUM
-    t[7] = shape(0, 0, 0); // FWD
-    t[8] = shape(0, 0, REF3 | CHAIN3); // TYPEDEF
-    t[9] = shape(0, 0, REF3 | CHAIN3); // VOLATILE
-    t[10] = shape(0, 0, REF3 | CHAIN3); // CONST
-    t[11] = shape(0, 0, REF3 | CHAIN3); // RESTRICT
-    t[12] = shape(0, 0, REF3); // FUNC (vlen is the linkage)
-    t[13] = shape(0, 2, REF3); // FUNC_PROTO
-    t[14] = shape(1, 0, REF3 | CHAIN3); // VAR
-    t[15] = shape(0, 3, 0); // DATASEC
-    t[16] = shape(0, 0, 0); // FLOAT
-    t[17] = shape(1, 0, REF3 | CHAIN3); // DECL_TAG
-    t[18] = shape(0, 0, REF3 | CHAIN3); // TYPE_TAG
-    t[19] = shape(0, 3, 0); // ENUM64
+    t[1] = shape(1, 0, 0, 0); // INT
+    t[2] = shape(0, 0, REF3 | CHAIN3, 0); // PTR
+    t[3] = shape(3, 0, CHAIN_ELEM, 0); // ARRAY
+    t[4] = shape(0, 3, 0, E_NAME | E_REF1); // STRUCT
+    t[5] = shape(0, 3, 0, E_NAME | E_REF1); // UNION
+    t[6] = shape(0, 2, 0, E_NAME); // ENUM
+    t[7] = shape(0, 0, 0, 0); // FWD
+    t[8] = shape(0, 0, REF3 | CHAIN3, 0); // TYPEDEF
+    t[9] = shape(0, 0, REF3 | CHAIN3, 0); // VOLATILE
+    t[10] = shape(0, 0, REF3 | CHAIN3, 0); // CONST
+    t[11] = shape(0, 0, REF3 | CHAIN3, 0); // RESTRICT
+    t[12] = shape(0, 0, REF3, 0); // FUNC (vlen is the linkage)
+    t[13] = shape(0, 2, REF3, E_NAME | E_REF1); // FUNC_PROTO
+    t[14] = shape(1, 0, REF3 | CHAIN3, 0); // VAR
+    t[15] = shape(0, 3, 0, E_REF0); // DATASEC
+    t[16] = shape(0, 0, 0, 0); // FLOAT
+    t[17] = shape(1, 0, REF3 | CHAIN3, 0); // DECL_TAG
+    t[18] = shape(0, 0, REF3 | CHAIN3, 0); // TYPE_TAG
+    t[19] = shape(0, 3, 0, E_NAME); // ENUM64
     t
 };
 
@@ -84,7 +131,13 @@ fn layout_shape(kind: u8, layouts: Option<&KindLayouts>) -> Option<Shape> {
     if l.info_sz % 4 != 0 || l.elem_sz % 4 != 0 {
         return None;
     }
-    Some(shape(l.info_sz / 4, l.elem_sz / 4, 0))
+    // Nothing in an unknown kind's record is known to be a name or an id.
+    Some(Shape {
+        fixed: l.info_sz / 4,
+        elem: l.elem_sz / 4,
+        flags: KNOWN,
+        ..UNKNOWN
+    })
 }
 
 /// Scans the type section; returns the offset of each record.
@@ -98,8 +151,12 @@ pub(crate) fn scan(
 ) -> Result<Vec<u32>> {
     // One copy of the pass per byte order, so every read is a plain load.
     match h.endian {
-        crate::Endian::Little => scan_e::<false>(data, h, layouts, start_id, start_str, base),
-        crate::Endian::Big => scan_e::<true>(data, h, layouts, start_id, start_str, base),
+        crate::Endian::Little => {
+            scan_e::<false>(data, h, layouts, start_id, start_str, base, SPLIT_BYTES)
+        }
+        crate::Endian::Big => {
+            scan_e::<true>(data, h, layouts, start_id, start_str, base, SPLIT_BYTES)
+        }
     }
 }
 
@@ -126,6 +183,165 @@ fn w32<const BIG: bool>(w: [u8; 4]) -> u32 {
     }
 }
 
+/// Sections from which a second thread is worth its start-up cost (tens of
+/// microseconds): a vmlinux type section is 3 MB, a BPF object's a few KB.
+const SPLIT_BYTES: usize = 1 << 20;
+
+/// Records that must decode one after another from a guessed record start
+/// before the second thread is started there.
+const GUESS_RECORDS: usize = 64;
+
+/// Words tried as a record start before giving up on a split.
+const GUESS_WORDS: usize = 4096;
+
+/// What a walk over consecutive records found.
+struct Walk {
+    /// Byte offset of each record in the type section.
+    offsets: Vec<u32>,
+    /// Largest type id referenced.
+    max_ref: u32,
+    /// Largest name offset.
+    max_name: u32,
+    /// Local indices of types whose chain successor has a higher id (ids
+    /// known), or (index from the walk's start, successor) of every type
+    /// whose successor is above that index (ids not yet known).
+    forward: Vec<u32>,
+    ups: Vec<(u32, u32)>,
+    /// Word where the walk stopped.
+    end: usize,
+}
+
+impl Walk {
+    fn new(capacity: usize) -> Walk {
+        Walk {
+            offsets: Vec::with_capacity(capacity),
+            max_ref: 0,
+            max_name: 0,
+            forward: Vec::new(),
+            ups: Vec::new(),
+            end: 0,
+        }
+    }
+}
+
+/// Steps over records from word `from` to the section end, or until the
+/// record boundary `stop` is met exactly. With `IDS`, `start_id +
+/// w.offsets.len()` is the id of the record at `from` and chain checks are
+/// done here; without, the ids are not known yet and chain edges that may go
+/// up are kept in `ups` for the caller.
+#[allow(clippy::too_many_arguments)]
+fn walk<const BIG: bool, const IDS: bool>(
+    words: &[[u8; 4]],
+    h: &Header,
+    layouts: Option<&KindLayouts>,
+    types_len: usize,
+    from: usize,
+    stop: usize,
+    start_id: u32,
+    w: &mut Walk,
+) -> Result<()> {
+    let nwords = words.len();
+    let mut max_ref = w.max_ref;
+    let mut max_name = w.max_name;
+    let mut wpos = from;
+    // The record's id (IDS) or its index from `from` (!IDS).
+    let mut id = if IDS {
+        start_id + w.offsets.len() as u32
+    } else {
+        0
+    };
+    while wpos < nwords && wpos != stop {
+        let Some(&[name_w, info_w, third_w]) = words.get(wpos..wpos + 3) else {
+            return Err(Error::Truncated {
+                what: "type record",
+                offset: (h.type_start + wpos * 4) as u64,
+                need: COMMON_LEN as u64,
+                have: (types_len - wpos * 4) as u64,
+            });
+        };
+        let info = w32::<BIG>(info_w);
+        let raw_kind = ((info >> 24) & 0x1f) as usize;
+        let mut sh = SHAPES[raw_kind];
+        if info & RESERVED_INFO_BITS != 0 || sh.flags & KNOWN == 0 {
+            sh = odd_record(h, wpos, id, info, layouts)?;
+        }
+        let body = wpos + 3;
+        let next = body + sh.fixed as usize + sh.elem as usize * (info & 0xffff) as usize;
+        let Some(rest) = words.get(body..next) else {
+            return Err(too_long(h, types_len, wpos, id, info));
+        };
+        // From here on no branch depends on the kind: masks select words.
+        let third = w32::<BIG>(third_w);
+        let f0 = rest.first().map_or(0, |&w| w32::<BIG>(w));
+        let f1 = rest.get(1).map_or(0, |&w| w32::<BIG>(w));
+        max_name = max_name.max(w32::<BIG>(name_w));
+        max_ref = max_ref
+            .max(third & sh.ref3_m)
+            .max(f0 & sh.fixed_ref_m)
+            .max(f1 & sh.fixed_ref_m);
+        let next_id = (third & sh.chain3_m) | (f0 & sh.chain_elem_m);
+        if next_id >= id {
+            if IDS {
+                if next_id == id {
+                    return Err(Error::Loop {
+                        id: TypeId(id),
+                        kind: Kind::from_raw(raw_kind as u8),
+                    });
+                }
+                w.forward.push(id - start_id);
+            } else if next_id != 0 {
+                w.ups.push((id, next_id));
+            }
+        }
+        let elems = rest.get(sh.fixed as usize..).unwrap_or(&[]);
+        let stride = sh.elem as usize;
+        let mut j = 0;
+        while j + 1 < elems.len() {
+            let w0 = w32::<BIG>(elems[j]);
+            let w1 = w32::<BIG>(elems[j + 1]);
+            max_name = max_name.max(w0 & sh.elem_name_m);
+            max_ref = max_ref.max(w0 & sh.elem_ref0_m).max(w1 & sh.elem_ref1_m);
+            j += stride.max(1);
+        }
+        w.offsets.push((wpos * 4) as u32);
+        wpos = next;
+        id += 1;
+    }
+    w.max_ref = max_ref;
+    w.max_name = max_name;
+    w.end = wpos;
+    Ok(())
+}
+
+/// A word at or after `from` where `GUESS_RECORDS` records of known kinds
+/// with clear reserved bits and in-range names follow one another: very
+/// likely a record boundary. Only a guess: the first walk must meet it
+/// exactly for the second walk's work to be used.
+fn guess_boundary<const BIG: bool>(
+    words: &[[u8; 4]],
+    from: usize,
+    str_limit: u64,
+) -> Option<usize> {
+    let plausible = |mut at: usize| -> bool {
+        for _ in 0..GUESS_RECORDS {
+            let Some(&[name_w, info_w, _]) = words.get(at..at + 3) else {
+                return false;
+            };
+            let info = w32::<BIG>(info_w);
+            let sh = SHAPES[((info >> 24) & 0x1f) as usize];
+            if info & RESERVED_INFO_BITS != 0
+                || sh.flags & KNOWN == 0
+                || w32::<BIG>(name_w) as u64 >= str_limit
+            {
+                return false;
+            }
+            at += 3 + sh.fixed as usize + sh.elem as usize * (info & 0xffff) as usize;
+        }
+        at <= words.len()
+    };
+    (from..words.len().min(from + GUESS_WORDS)).find(|&at| plausible(at))
+}
+
 fn scan_e<const BIG: bool>(
     data: &[u8],
     h: &Header,
@@ -133,6 +349,7 @@ fn scan_e<const BIG: bool>(
     start_id: u32,
     start_str: u32,
     base: Option<&Btf<'_>>,
+    split_bytes: usize,
 ) -> Result<Vec<u32>> {
     let types = &data[h.type_start..h.type_start + h.type_len];
     // Every record is made of 32-bit words: view the section as words (a
@@ -140,113 +357,68 @@ fn scan_e<const BIG: bool>(
     let (words, _) = types.as_chunks::<4>();
     let nwords = words.len();
     let str_limit = start_str as u64 + h.str_len as u64;
-    // Every record takes at least 3 words: a safe bound for the allocations.
-    let bound = nwords / 3;
-    let mut offsets: Vec<u32> = Vec::with_capacity(bound);
-    // The hot loop only keeps maxima; a slow pass names an offender.
-    let mut max_ref = 0u32;
-    let mut max_name = 0u32;
-    // Types whose reference chain goes to a higher id: every loop of two or
-    // more types has such an edge, so the loop check starts only from these.
-    let mut forward: Vec<u32> = Vec::new();
-    let mut wpos = 0usize;
-    let mut id = start_id;
-    while wpos < nwords {
-        let Some(&[name_w, info_w, third_w]) = words.get(wpos..wpos + 3) else {
-            return Err(Error::Truncated {
-                what: "type record",
-                offset: (h.type_start + wpos * 4) as u64,
-                need: COMMON_LEN as u64,
-                have: (types.len() - wpos * 4) as u64,
+    // Every record takes at least 3 words: a safe bound for the allocation.
+    let mut w = Walk::new(nwords / 3);
+    let tl = types.len();
+    // A large section is walked by two threads: this one from the start, a
+    // second from a guessed record boundary near the middle. Where this walk
+    // meets that boundary exactly, the second walk covered the rest (walks
+    // from one boundary are the same whoever does them); otherwise this walk
+    // simply goes on to the end and the second walk is thrown away. The
+    // result, errors included, is the same as one walk's.
+    let second = if types.len() >= split_bytes {
+        guess_boundary::<BIG>(words, nwords / 2, str_limit)
+    } else {
+        None
+    };
+    match second {
+        Some(mid) => {
+            // Allocated here, not in the second thread: a thread's first
+            // allocation would set up a malloc arena of its own, and fresh
+            // pages cost a fault each.
+            let mut w2 = Walk::new((nwords - mid) / 3);
+            w2.ups.reserve(1024);
+            let (first, rest) = std::thread::scope(|s| {
+                let t = std::thread::Builder::new()
+                    .stack_size(64 << 10)
+                    .spawn_scoped(s, move || {
+                        walk::<BIG, false>(words, h, layouts, tl, mid, usize::MAX, 0, &mut w2)
+                            .map(|()| w2)
+                    });
+                let first = walk::<BIG, true>(words, h, layouts, tl, 0, mid, start_id, &mut w);
+                (first, t.ok().and_then(|t| t.join().ok()))
             });
-        };
-        let info = w32::<BIG>(info_w);
-        let third = w32::<BIG>(third_w);
-        max_name = max_name.max(w32::<BIG>(name_w));
-        let raw_kind = ((info >> 24) & 0x1f) as usize;
-        let vlen = (info & 0xffff) as usize;
-        let mut sh = SHAPES[raw_kind];
-        if info & RESERVED_INFO_BITS != 0 || sh.flags & KNOWN == 0 {
-            sh = odd_record(h, wpos, id, info, layouts)?;
+            first?;
+            match rest {
+                Some(Ok(w2)) if w.end == mid => merge::<BIG>(words, &mut w, w2, start_id)?,
+                // Not met, the thread failed, or an error past the middle:
+                // finish (and report) in this thread.
+                _ => walk::<BIG, true>(words, h, layouts, tl, w.end, usize::MAX, start_id, &mut w)?,
+            }
         }
-        let body = wpos + 3;
-        let next = body + sh.fixed as usize + sh.elem as usize * vlen;
-        let Some(rest) = words.get(body..next) else {
-            return Err(too_long(h, types.len(), wpos, id, info));
-        };
-        let first = rest.first().map_or(0, |&w| w32::<BIG>(w));
-        if sh.flags & REF3 != 0 {
-            max_ref = max_ref.max(third);
-        }
-        let next_id = if sh.flags & CHAIN3 != 0 {
-            third
-        } else if sh.flags & CHAIN_ELEM != 0 {
-            first
-        } else {
-            0
-        };
-        if next_id >= id {
-            if next_id == id {
-                return Err(Error::Loop {
-                    id: TypeId(id),
-                    kind: Kind::from_raw(raw_kind as u8),
-                });
-            }
-            forward.push(id - start_id);
-        }
-        match raw_kind {
-            3 => {
-                // ARRAY: element and index types.
-                let index = rest.get(1).map_or(0, |&w| w32::<BIG>(w));
-                max_ref = max_ref.max(first).max(index);
-            }
-            4 | 5 => {
-                for m in rest.as_chunks::<3>().0 {
-                    max_name = max_name.max(w32::<BIG>(m[0]));
-                    max_ref = max_ref.max(w32::<BIG>(m[1]));
-                }
-            }
-            6 => {
-                for v in rest.as_chunks::<2>().0 {
-                    max_name = max_name.max(w32::<BIG>(v[0]));
-                }
-            }
-            19 => {
-                for v in rest.as_chunks::<3>().0 {
-                    max_name = max_name.max(w32::<BIG>(v[0]));
-                }
-            }
-            13 => {
-                for p in rest.as_chunks::<2>().0 {
-                    max_name = max_name.max(w32::<BIG>(p[0]));
-                    max_ref = max_ref.max(w32::<BIG>(p[1]));
-                }
-            }
-            15 => {
-                for v in rest.as_chunks::<3>().0 {
-                    max_ref = max_ref.max(w32::<BIG>(v[0]));
-                }
-            }
-            _ => {}
-        }
-        offsets.push((wpos * 4) as u32);
-        wpos = next;
-        id += 1;
+        None => walk::<BIG, true>(words, h, layouts, tl, 0, usize::MAX, start_id, &mut w)?,
     }
+    let Walk {
+        offsets,
+        max_ref,
+        max_name,
+        forward,
+        ..
+    } = w;
     if !types.len().is_multiple_of(4) {
         return Err(Error::Truncated {
             what: "type record",
-            offset: (h.type_start + wpos * 4) as u64,
+            offset: (h.type_start + nwords * 4) as u64,
             need: COMMON_LEN as u64,
             have: (types.len() % 4) as u64,
         });
     }
-    // A u32-sized section holds fewer than 2^30 records, so this cannot
-    // overflow; the limit is libbpf's.
-    if id as u64 - 1 > crate::btf::MAX_TYPES {
-        return Err(Error::TooManyTypes(id as u64 - 1));
+    let count = offsets.len() as u64;
+    // A u32-sized section holds fewer than 2^30 records; the limit is libbpf's.
+    if start_id as u64 + count - 1 > crate::btf::MAX_TYPES {
+        return Err(Error::TooManyTypes(start_id as u64 + count - 1));
     }
-    let last = id - 1;
+    let last = start_id + count as u32 - 1;
     if max_ref > last || max_name as u64 >= str_limit {
         return Err(locate_bad::<BIG>(
             types, h, &offsets, start_id, last, str_limit,
@@ -255,6 +427,35 @@ fn scan_e<const BIG: bool>(
     check_loops::<BIG>(words, &offsets, &forward, start_id)?;
     let _ = base;
     Ok(offsets)
+}
+
+/// Appends the second walk to the first, which ended exactly where the
+/// second began: ids are known now, so its upward chain edges become
+/// forward edges or self-loop errors, in id order as one walk would find them.
+fn merge<const BIG: bool>(words: &[[u8; 4]], w: &mut Walk, w2: Walk, start_id: u32) -> Result<()> {
+    let at = w.offsets.len() as u32;
+    for (i, next_id) in w2.ups {
+        let id = start_id + at + i;
+        if next_id == id {
+            let info = w2
+                .offsets
+                .get(i as usize)
+                .and_then(|&o| words.get(o as usize / 4 + 1))
+                .map_or(0, |&x| w32::<BIG>(x));
+            return Err(Error::Loop {
+                id: TypeId(id),
+                kind: Kind::from_raw(((info >> 24) & 0x1f) as u8),
+            });
+        }
+        if next_id > id {
+            w.forward.push(at + i);
+        }
+    }
+    w.offsets.extend_from_slice(&w2.offsets);
+    w.max_ref = w.max_ref.max(w2.max_ref);
+    w.max_name = w.max_name.max(w2.max_name);
+    w.end = w2.end;
+    Ok(())
 }
 
 /// A record with reserved info bits set or a kind this code does not know:
@@ -456,4 +657,110 @@ fn check_loops<const BIG: bool>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vmlinux() -> Vec<u8> {
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/kernels/x86_64-6.18.btf"
+        ))
+        .unwrap()
+    }
+
+    /// Scans with and without the second thread; both must agree exactly,
+    /// offsets or error.
+    fn both(data: &[u8]) -> std::result::Result<Vec<u32>, String> {
+        let h = Header::parse(data).unwrap();
+        let one = scan_e::<false>(data, &h, None, 1, 0, None, usize::MAX);
+        let two = scan_e::<false>(data, &h, None, 1, 0, None, 0);
+        let one = one.map_err(|e| e.to_string());
+        let two = two.map_err(|e| e.to_string());
+        assert_eq!(one, two);
+        one
+    }
+
+    fn put(data: &mut [u8], at: usize, v: u32) {
+        data[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    }
+
+    #[test]
+    fn split_walk_equals_one_walk() {
+        let data = vmlinux();
+        let offsets = both(&data).unwrap();
+        assert_eq!(offsets.len(), 126_699);
+        let h = Header::parse(&data).unwrap();
+        let types = &data[h.type_start..h.type_start + h.type_len];
+        let (words, _) = types.as_chunks::<4>();
+        // The guess lands on a real record boundary.
+        let mid = guess_boundary::<false>(words, words.len() / 2, h.str_len as u64).unwrap();
+        assert!(offsets.binary_search(&((mid * 4) as u32)).is_ok());
+    }
+
+    /// Record offsets (from the data start) of the types of `kind` in the
+    /// second half of the section.
+    fn second_half(data: &[u8], kind: u32) -> Vec<(u32, usize)> {
+        let h = Header::parse(data).unwrap();
+        let offsets = both(data).unwrap();
+        offsets
+            .iter()
+            .enumerate()
+            .filter(|&(_, &o)| o as usize > h.type_len / 2 + 64 * 1024)
+            .map(|(i, &o)| (i as u32 + 1, h.type_start + o as usize))
+            .filter(|&(_, at)| {
+                let info = u32::from_le_bytes(data[at + 4..at + 8].try_into().unwrap());
+                (info >> 24) & 0x1f == kind
+            })
+            .collect()
+    }
+
+    #[test]
+    fn errors_past_the_middle_are_those_of_one_walk() {
+        let clean = vmlinux();
+        // The second half of a vmlinux section is FUNCs and FUNC_PROTOs;
+        // a FUNC record (3 words) is turned into a pointer or a typedef
+        // (also 3 words) where a chain is needed.
+        let funcs = second_half(&clean, 12);
+        assert!(funcs.len() > 1000);
+        // A pointer to itself.
+        let mut d = clean.clone();
+        let (id, at) = funcs[10];
+        put(&mut d, at + 4, 2 << 24);
+        put(&mut d, at + 8, id);
+        let e = both(&d).unwrap_err();
+        assert!(e.contains(&format!("{id}")), "{e}");
+        // Two typedefs naming each other.
+        let mut d = clean.clone();
+        let ((a, aat), (b, bat)) = (funcs[300], funcs[301]);
+        put(&mut d, aat + 4, 8 << 24);
+        put(&mut d, aat + 8, b);
+        put(&mut d, bat + 4, 8 << 24);
+        put(&mut d, bat + 8, a);
+        both(&d).unwrap_err();
+        // Reserved info bits.
+        let mut d = clean.clone();
+        let (id, at) = funcs[20];
+        put(&mut d, at + 4, (12 << 24) | 0x0010_0000);
+        let e = both(&d).unwrap_err();
+        assert!(e.contains(&format!("{id}")), "{e}");
+        // A reference past the last type, then a self-loop before it: the
+        // self-loop (found by the walk) wins, as in one walk.
+        let mut d = clean.clone();
+        put(&mut d, funcs[30].1 + 8, 0x00ff_ffff);
+        both(&d).unwrap_err();
+        let (id, at) = funcs[5];
+        put(&mut d, at + 4, 2 << 24);
+        put(&mut d, at + 8, id);
+        let e = both(&d).unwrap_err();
+        assert!(e.contains(&format!("{id}")), "{e}");
+        // A record made longer than the section.
+        let mut d = clean.clone();
+        let (id, at) = *second_half(&clean, 13).iter().rev().nth(3).unwrap();
+        put(&mut d, at + 4, (13 << 24) | 0xffff);
+        let e = both(&d).unwrap_err();
+        assert!(e.contains(&format!("{id}")), "{e}");
+    }
 }
