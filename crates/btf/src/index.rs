@@ -9,6 +9,7 @@
 
 use std::hash::BuildHasher;
 
+use hashbrown::hash_table::Entry;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use crate::{Btf, StrOffset, TypeId};
@@ -112,17 +113,20 @@ impl NameIndex {
             };
             let id = tid.get();
             let hash = hasher.hash_one(ess);
-            match table.find_mut(hash, |g| group_name(g) == Some(ess)) {
-                Some(g) => {
+            match table.entry(
+                hash,
+                |g| group_name(g) == Some(ess),
+                |g| hasher.hash_one(group_name(g).unwrap_or(b"")),
+            ) {
+                Entry::Occupied(mut e) => {
+                    let g = e.get_mut();
                     if let Some(slot) = next.get_mut((id - start_id) as usize) {
                         *slot = g.head;
                     }
                     g.head = id;
                 }
-                None => {
-                    table.insert_unique(hash, Group { head: id }, |g| {
-                        hasher.hash_one(group_name(g).unwrap_or(b""))
-                    });
+                Entry::Vacant(e) => {
+                    e.insert(Group { head: id });
                 }
             }
         }
