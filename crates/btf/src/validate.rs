@@ -187,8 +187,13 @@ fn w32<const BIG: bool>(w: [u8; 4]) -> u32 {
 /// microseconds): a vmlinux type section is 3 MB, a BPF object's a few KB.
 const SPLIT_BYTES: usize = 1 << 20;
 
+/// Pieces a large section is cut into for the two threads: more pieces
+/// balance better (records cost more than their bytes: the FUNCs at the end
+/// of vmlinux are small and many) but each costs a guess.
+const PIECES: usize = 8;
+
 /// Records that must decode one after another from a guessed record start
-/// before the second thread is started there.
+/// before a piece may start there.
 const GUESS_RECORDS: usize = 64;
 
 /// Words tried as a record start before giving up on a split.
@@ -224,8 +229,8 @@ impl Walk {
     }
 }
 
-/// Steps over records from word `from` to the section end, or until the
-/// record boundary `stop` is met exactly. With `IDS`, `start_id +
+/// Steps over records from word `from` until word `stop` (at most the
+/// section end) is reached or passed. With `IDS`, `start_id +
 /// w.offsets.len()` is the id of the record at `from` and chain checks are
 /// done here; without, the ids are not known yet and chain edges that may go
 /// up are kept in `ups` for the caller.
@@ -243,14 +248,17 @@ fn walk<const BIG: bool, const IDS: bool>(
     let nwords = words.len();
     let mut max_ref = w.max_ref;
     let mut max_name = w.max_name;
+    // Locals, so the hot loop keeps them in registers.
+    let mut offsets = std::mem::take(&mut w.offsets);
     let mut wpos = from;
     // The record's id (IDS) or its index from `from` (!IDS).
     let mut id = if IDS {
-        start_id + w.offsets.len() as u32
+        start_id + offsets.len() as u32
     } else {
         0
     };
-    while wpos < nwords && wpos != stop {
+    let stop = stop.min(nwords);
+    while wpos < stop {
         let Some(&[name_w, info_w, third_w]) = words.get(wpos..wpos + 3) else {
             return Err(Error::Truncated {
                 what: "type record",
@@ -303,10 +311,11 @@ fn walk<const BIG: bool, const IDS: bool>(
             max_ref = max_ref.max(w0 & sh.elem_ref0_m).max(w1 & sh.elem_ref1_m);
             j += stride.max(1);
         }
-        w.offsets.push((wpos * 4) as u32);
+        offsets.push((wpos * 4) as u32);
         wpos = next;
         id += 1;
     }
+    w.offsets = offsets;
     w.max_ref = max_ref;
     w.max_name = max_name;
     w.end = wpos;
@@ -360,43 +369,26 @@ fn scan_e<const BIG: bool>(
     // Every record takes at least 3 words: a safe bound for the allocation.
     let mut w = Walk::new(nwords / 3);
     let tl = types.len();
-    // A large section is walked by two threads: this one from the start, a
-    // second from a guessed record boundary near the middle. Where this walk
-    // meets that boundary exactly, the second walk covered the rest (walks
-    // from one boundary are the same whoever does them); otherwise this walk
-    // simply goes on to the end and the second walk is thrown away. The
-    // result, errors included, is the same as one walk's.
-    let second = if types.len() >= split_bytes {
-        guess_boundary::<BIG>(words, nwords / 2, str_limit)
-    } else {
-        None
-    };
-    match second {
-        Some(mid) => {
-            // Allocated here, not in the second thread: a thread's first
-            // allocation would set up a malloc arena of its own, and fresh
-            // pages cost a fault each.
-            let mut w2 = Walk::new((nwords - mid) / 3);
-            w2.ups.reserve(1024);
-            let (first, rest) = std::thread::scope(|s| {
-                let t = std::thread::Builder::new()
-                    .stack_size(64 << 10)
-                    .spawn_scoped(s, move || {
-                        walk::<BIG, false>(words, h, layouts, tl, mid, usize::MAX, 0, &mut w2)
-                            .map(|()| w2)
-                    });
-                let first = walk::<BIG, true>(words, h, layouts, tl, 0, mid, start_id, &mut w);
-                (first, t.ok().and_then(|t| t.join().ok()))
-            });
-            first?;
-            match rest {
-                Some(Ok(w2)) if w.end == mid => merge::<BIG>(words, &mut w, w2, start_id)?,
-                // Not met, the thread failed, or an error past the middle:
-                // finish (and report) in this thread.
-                _ => walk::<BIG, true>(words, h, layouts, tl, w.end, usize::MAX, start_id, &mut w)?,
+    // A large section is cut into pieces at guessed record boundaries, and
+    // two threads walk the pieces, taking the next one as they finish. A
+    // piece's walk is used only if the piece before it ended exactly at its
+    // start (walks from one boundary are the same whoever does them); from
+    // the first piece that does not fit, or that found an error, this thread
+    // walks on alone to the end. The result, errors included, is the same as
+    // one walk's.
+    let mut starts = vec![0usize];
+    if types.len() >= split_bytes {
+        for p in 1..PIECES {
+            let from = (nwords * p / PIECES).max(starts[starts.len() - 1] + 1);
+            if let Some(at) = guess_boundary::<BIG>(words, from, str_limit) {
+                starts.push(at);
             }
         }
-        None => walk::<BIG, true>(words, h, layouts, tl, 0, usize::MAX, start_id, &mut w)?,
+    }
+    if starts.len() == 1 {
+        walk::<BIG, true>(words, h, layouts, tl, 0, nwords, start_id, &mut w)?;
+    } else {
+        parallel_walk::<BIG>(words, h, layouts, tl, &starts, start_id, &mut w)?;
     }
     let Walk {
         offsets,
@@ -427,6 +419,74 @@ fn scan_e<const BIG: bool>(
     check_loops::<BIG>(words, &offsets, &forward, start_id)?;
     let _ = base;
     Ok(offsets)
+}
+
+/// Walks the pieces starting at `starts` (the first at word 0, into `w`)
+/// on two threads, then joins them in order; see `scan_e`.
+#[allow(clippy::too_many_arguments)]
+fn parallel_walk<const BIG: bool>(
+    words: &[[u8; 4]],
+    h: &Header,
+    layouts: Option<&KindLayouts>,
+    tl: usize,
+    starts: &[usize],
+    start_id: u32,
+    w: &mut Walk,
+) -> Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let nwords = words.len();
+    let stop = |i: usize| starts.get(i + 1).copied().unwrap_or(nwords);
+    // Every buffer is allocated here, not in the second thread: a thread's
+    // first allocation would set up a malloc arena of its own, and fresh
+    // pages cost a fault each.
+    let pieces: Vec<Mutex<(Walk, Option<Result<()>>)>> = (1..starts.len())
+        .map(|i| {
+            let mut p = Walk::new((stop(i) - starts[i]) / 3);
+            p.ups.reserve(256);
+            Mutex::new((p, None))
+        })
+        .collect();
+    let first = Mutex::new((std::mem::replace(w, Walk::new(0)), None));
+    let next = AtomicUsize::new(0);
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let slot = if i == 0 {
+            Some(&first)
+        } else {
+            pieces.get(i - 1)
+        };
+        let Some(slot) = slot else { break };
+        let mut g = slot.lock().unwrap_or_else(|e| e.into_inner());
+        let (pw, res) = &mut *g;
+        *res = Some(if i == 0 {
+            walk::<BIG, true>(words, h, layouts, tl, 0, stop(0), start_id, pw)
+        } else {
+            walk::<BIG, false>(words, h, layouts, tl, starts[i], stop(i), 0, pw)
+        });
+    };
+    std::thread::scope(|s| {
+        // If no thread can be started, this one does every piece.
+        let _ = std::thread::Builder::new()
+            .stack_size(64 << 10)
+            .spawn_scoped(s, work);
+        work();
+    });
+    let (fw, fres) = first.into_inner().unwrap_or_else(|e| e.into_inner());
+    *w = fw;
+    fres.unwrap_or(Ok(()))?;
+    for (i, piece) in pieces.into_iter().enumerate() {
+        let (pw, res) = piece.into_inner().unwrap_or_else(|e| e.into_inner());
+        if w.end != starts[i + 1] || !matches!(res, Some(Ok(()))) {
+            break;
+        }
+        merge::<BIG>(words, w, pw, start_id)?;
+    }
+    if w.end < nwords {
+        let from = w.end;
+        walk::<BIG, true>(words, h, layouts, tl, from, nwords, start_id, w)?;
+    }
+    Ok(())
 }
 
 /// Appends the second walk to the first, which ended exactly where the
