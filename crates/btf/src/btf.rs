@@ -227,15 +227,30 @@ impl<'data> Btf<'data> {
     pub(crate) fn local_name_offsets(
         &self,
     ) -> impl DoubleEndedIterator<Item = (TypeId, StrOffset)> + '_ {
+        self.local_name_offsets_in(0..self.offsets.len())
+    }
+
+    /// [`Btf::local_name_offsets`] of the local types with these indices
+    /// (ids from the first local one).
+    pub(crate) fn local_name_offsets_in(
+        &self,
+        idx: std::ops::Range<usize>,
+    ) -> impl DoubleEndedIterator<Item = (TypeId, StrOffset)> + '_ {
         let types = self.types_section();
         let e = self.header.endian;
         let start = self.start_id;
-        self.offsets.iter().enumerate().map(move |(i, &o)| {
-            (
-                TypeId(start + i as u32),
-                StrOffset(e.u32_at(types, o as usize).unwrap_or(0)),
-            )
-        })
+        let lo = idx.start;
+        self.offsets
+            .get(idx)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+            .map(move |(i, &o)| {
+                (
+                    TypeId(start + (lo + i) as u32),
+                    StrOffset(e.u32_at(types, o as usize).unwrap_or(0)),
+                )
+            })
     }
 
     /// The name offset of a local type, read straight from its record (0
