@@ -18,9 +18,21 @@ fn gen(b: &Builder, e: Endian) -> String {
     gen_rust(&btf, &Options::default()).expect("gen")
 }
 
+/// A compiled test crate in its own temporary directory, removed on drop.
+struct Built {
+    dir: PathBuf,
+    out: PathBuf,
+}
+
+impl Drop for Built {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// Compiles `src` with rustc (`RUSTC` or `rustc` on PATH); returns the
-/// output path, or panics with rustc's messages.
-fn rustc(name: &str, src: &str, crate_type: &str) -> PathBuf {
+/// output, or panics with rustc's messages (leaving the directory for a look).
+fn rustc(name: &str, src: &str, crate_type: &str) -> Built {
     let dir = std::env::temp_dir().join(format!("btfx-gen-rust-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join(format!("{name}.rs"));
@@ -50,7 +62,7 @@ fn rustc(name: &str, src: &str, crate_type: &str) -> PathBuf {
         file.display(),
         String::from_utf8_lossy(&r.stderr)
     );
-    out
+    Built { dir, out }
 }
 
 /// C (clang-19, x86_64):
@@ -142,7 +154,7 @@ fn bitfields_little_endian() {
 }}\n"
     );
     let exe = rustc("bitfields_le", &main, "bin");
-    let r = Command::new(&exe).output().expect("run");
+    let r = Command::new(&exe.out).output().expect("run");
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
 }
 
