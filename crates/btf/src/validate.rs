@@ -123,6 +123,43 @@ const SHAPES: [Shape; 32] = {
     t
 };
 
+/// `SHAPES[k].fixed` of every known kind `k`, two bits each (all are 0..=3).
+const FIXED_BITS: u64 = {
+    let mut v = 0u64;
+    let mut k = 0;
+    while k < 32 {
+        assert!(SHAPES[k].fixed < 4);
+        v |= (SHAPES[k].fixed as u64) << (2 * k);
+        k += 1;
+    }
+    v
+};
+
+/// `SHAPES[k].elem` of every known kind `k`, two bits each (all are 0..=3).
+const ELEM_BITS: u64 = {
+    let mut v = 0u64;
+    let mut k = 0;
+    while k < 32 {
+        assert!(SHAPES[k].elem < 4);
+        v |= (SHAPES[k].elem as u64) << (2 * k);
+        k += 1;
+    }
+    v
+};
+
+/// Bit `k` set for every known kind `k`.
+const KNOWN_BITS: u32 = {
+    let mut v = 0u32;
+    let mut k = 0;
+    while k < 32 {
+        if SHAPES[k].flags & KNOWN != 0 {
+            v |= 1 << k;
+        }
+        k += 1;
+    }
+    v
+};
+
 /// The shape of a kind this code does not know, from the layout section
 /// (whole words only).
 #[cold]
@@ -270,11 +307,19 @@ fn walk<const BIG: bool, const IDS: bool>(
         let info = w32::<BIG>(info_w);
         let raw_kind = ((info >> 24) & 0x1f) as usize;
         let mut sh = SHAPES[raw_kind];
-        if info & RESERVED_INFO_BITS != 0 || sh.flags & KNOWN == 0 {
+        // The record's length comes from constants held in registers, not
+        // from the table: finding the next record is the one chain of
+        // dependent steps in this loop, and a load would lengthen it.
+        let (mut fixed, mut elem) = (
+            ((FIXED_BITS >> (2 * raw_kind)) & 3) as usize,
+            ((ELEM_BITS >> (2 * raw_kind)) & 3) as usize,
+        );
+        if info & RESERVED_INFO_BITS != 0 || (KNOWN_BITS >> raw_kind) & 1 == 0 {
             sh = odd_record(h, wpos, id, info, layouts)?;
+            (fixed, elem) = (sh.fixed as usize, sh.elem as usize);
         }
         let body = wpos + 3;
-        let next = body + sh.fixed as usize + sh.elem as usize * (info & 0xffff) as usize;
+        let next = body + fixed + elem * (info & 0xffff) as usize;
         let Some(rest) = words.get(body..next) else {
             return Err(too_long(h, types_len, wpos, id, info));
         };
@@ -301,8 +346,8 @@ fn walk<const BIG: bool, const IDS: bool>(
                 w.ups.push((id, next_id));
             }
         }
-        let elems = rest.get(sh.fixed as usize..).unwrap_or(&[]);
-        let stride = sh.elem as usize;
+        let elems = rest.get(fixed..).unwrap_or(&[]);
+        let stride = elem;
         let mut j = 0;
         while j + 1 < elems.len() {
             let w0 = w32::<BIG>(elems[j]);
