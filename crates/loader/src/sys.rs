@@ -1,4 +1,5 @@
-//! The thin raw `bpf(2)` wrapper: the only `unsafe` code in the workspace.
+//! The thin raw `bpf(2)` wrapper and read-only file mapping ([`FileBytes`]):
+//! the only `unsafe` code in the workspace.
 //!
 //! Every command builds its `union bpf_attr` as a zeroed byte buffer with
 //! native-endian fields at the kernel's offsets (the kernel accepts a larger
