@@ -17,33 +17,15 @@ use crate::{Btf, Error, Kind, Result, TypeId};
 const RESERVED_INFO_BITS: u32 = 0x00ff_0000 | 0x6000_0000;
 
 /// How the records of one kind are laid out and what they reference, in
-/// 32-bit words (every known record is made of whole words). The `*_m`
-/// fields are masks (all ones or zero) selecting which words of a record
-/// are type ids or name offsets, so the hot loop treats every kind alike
-/// instead of branching on the kind (a mispredicted branch per record was
-/// most of its time: vmlinux interleaves FUNC, FUNC_PROTO, PTR, STRUCT...).
+/// 32-bit words (every known record is made of whole words).
 #[derive(Clone, Copy)]
 struct Shape {
     /// Words after the common 3, before any vlen elements.
     fixed: u8,
     /// Words per vlen element.
     elem: u8,
-    /// `REF3`, `CHAIN3`, `CHAIN_ELEM`, `KNOWN` bits.
+    /// `REF3`, `CHAIN3`, `CHAIN_ELEM`, `KNOWN`, `E_REF1`, `RARE` bits.
     flags: u8,
-    /// The third common word is a type id.
-    ref3_m: u32,
-    /// The third common word continues a reference chain.
-    chain3_m: u32,
-    /// The first fixed word continues a reference chain (an array's element).
-    chain_elem_m: u32,
-    /// The first two fixed words are type ids (an array's element and index).
-    fixed_ref_m: u32,
-    /// Word 0 of each element is a name offset.
-    elem_name_m: u32,
-    /// Word 0 of each element is a type id.
-    elem_ref0_m: u32,
-    /// Word 1 of each element is a type id.
-    elem_ref1_m: u32,
 }
 
 /// The third common word is a type id.
@@ -55,73 +37,60 @@ const CHAIN3: u8 = 2;
 const CHAIN_ELEM: u8 = 4;
 /// A kind this code knows.
 const KNOWN: u8 = 8;
-/// Element word 0 is a name offset.
-const E_NAME: u8 = 1;
-/// Element word 0 is a type id.
-const E_REF0: u8 = 2;
-/// Element word 1 is a type id.
-const E_REF1: u8 = 4;
+/// Word 1 of each element is a type id (word 0 of each element of every
+/// kind not marked `RARE` is a name offset).
+const E_REF1: u8 = 16;
+/// Checked off the hot path: ARRAY, DATASEC and kinds known only from the
+/// layout section. Every other kind is handled by the same branch-free
+/// code, bits of `flags` turned into masks, so the hot loop does not branch
+/// on the kind (vmlinux interleaves FUNC, FUNC_PROTO, PTR, STRUCT...: a
+/// branch per kind mispredicts most of the time).
+const RARE: u8 = 32;
 
-const fn mask(on: bool) -> u32 {
-    if on {
-        u32::MAX
-    } else {
-        0
-    }
-}
-
-const fn shape(fixed: u8, elem: u8, flags: u8, elem_words: u8) -> Shape {
+const fn shape(fixed: u8, elem: u8, flags: u8) -> Shape {
     Shape {
         fixed,
         elem,
         flags: flags | KNOWN,
-        ref3_m: mask(flags & REF3 != 0),
-        chain3_m: mask(flags & CHAIN3 != 0),
-        chain_elem_m: mask(flags & CHAIN_ELEM != 0),
-        fixed_ref_m: mask(flags & CHAIN_ELEM != 0),
-        elem_name_m: mask(elem_words & E_NAME != 0),
-        elem_ref0_m: mask(elem_words & E_REF0 != 0),
-        elem_ref1_m: mask(elem_words & E_REF1 != 0),
     }
 }
 
 const UNKNOWN: Shape = Shape {
     fixed: 0,
     elem: 0,
-    flags: 0,
-    ref3_m: 0,
-    chain3_m: 0,
-    chain_elem_m: 0,
-    fixed_ref_m: 0,
-    elem_name_m: 0,
-    elem_ref0_m: 0,
-    elem_ref1_m: 0,
+    flags: RARE,
 };
 
 /// Shapes of all 32 kind numbers the 5-bit field can hold.
 const SHAPES: [Shape; 32] = {
     let mut t = [UNKNOWN; 32];
-    t[1] = shape(1, 0, 0, 0); // INT
-    t[2] = shape(0, 0, REF3 | CHAIN3, 0); // PTR
-    t[3] = shape(3, 0, CHAIN_ELEM, 0); // ARRAY
-    t[4] = shape(0, 3, 0, E_NAME | E_REF1); // STRUCT
-    t[5] = shape(0, 3, 0, E_NAME | E_REF1); // UNION
-    t[6] = shape(0, 2, 0, E_NAME); // ENUM
-    t[7] = shape(0, 0, 0, 0); // FWD
-    t[8] = shape(0, 0, REF3 | CHAIN3, 0); // TYPEDEF
-    t[9] = shape(0, 0, REF3 | CHAIN3, 0); // VOLATILE
-    t[10] = shape(0, 0, REF3 | CHAIN3, 0); // CONST
-    t[11] = shape(0, 0, REF3 | CHAIN3, 0); // RESTRICT
-    t[12] = shape(0, 0, REF3, 0); // FUNC (vlen is the linkage)
-    t[13] = shape(0, 2, REF3, E_NAME | E_REF1); // FUNC_PROTO
-    t[14] = shape(1, 0, REF3 | CHAIN3, 0); // VAR
-    t[15] = shape(0, 3, 0, E_REF0); // DATASEC
-    t[16] = shape(0, 0, 0, 0); // FLOAT
-    t[17] = shape(1, 0, REF3 | CHAIN3, 0); // DECL_TAG
-    t[18] = shape(0, 0, REF3 | CHAIN3, 0); // TYPE_TAG
-    t[19] = shape(0, 3, 0, E_NAME); // ENUM64
+    t[1] = shape(1, 0, 0); // INT
+    t[2] = shape(0, 0, REF3 | CHAIN3); // PTR
+    t[3] = shape(3, 0, CHAIN_ELEM | RARE); // ARRAY
+    t[4] = shape(0, 3, E_REF1); // STRUCT
+    t[5] = shape(0, 3, E_REF1); // UNION
+    t[6] = shape(0, 2, 0); // ENUM
+    t[7] = shape(0, 0, 0); // FWD
+    t[8] = shape(0, 0, REF3 | CHAIN3); // TYPEDEF
+    t[9] = shape(0, 0, REF3 | CHAIN3); // VOLATILE
+    t[10] = shape(0, 0, REF3 | CHAIN3); // CONST
+    t[11] = shape(0, 0, REF3 | CHAIN3); // RESTRICT
+    t[12] = shape(0, 0, REF3); // FUNC (vlen is the linkage)
+    t[13] = shape(0, 2, REF3 | E_REF1); // FUNC_PROTO
+    t[14] = shape(1, 0, REF3 | CHAIN3); // VAR
+    t[15] = shape(0, 3, RARE); // DATASEC (element word 0 is a type id)
+    t[16] = shape(0, 0, 0); // FLOAT
+    t[17] = shape(1, 0, REF3 | CHAIN3); // DECL_TAG
+    t[18] = shape(0, 0, REF3 | CHAIN3); // TYPE_TAG
+    t[19] = shape(0, 3, 0); // ENUM64
     t
 };
+
+/// All ones when `bit` is set in `flags`, else zero.
+#[inline(always)]
+fn mask(flags: u8, bit: u8) -> u32 {
+    0u32.wrapping_sub(u32::from(flags & bit != 0))
+}
 
 /// `SHAPES[k].fixed` of every known kind `k`, two bits each (all are 0..=3).
 const FIXED_BITS: u64 = {
@@ -172,8 +141,7 @@ fn layout_shape(kind: u8, layouts: Option<&KindLayouts>) -> Option<Shape> {
     Some(Shape {
         fixed: l.info_sz / 4,
         elem: l.elem_sz / 4,
-        flags: KNOWN,
-        ..UNKNOWN
+        flags: KNOWN | RARE,
     })
 }
 
@@ -323,16 +291,26 @@ fn walk<const BIG: bool, const IDS: bool>(
         let Some(rest) = words.get(body..next) else {
             return Err(too_long(h, types_len, wpos, id, info));
         };
-        // From here on no branch depends on the kind: masks select words.
         let third = w32::<BIG>(third_w);
-        let f0 = rest.first().map_or(0, |&w| w32::<BIG>(w));
-        let f1 = rest.get(1).map_or(0, |&w| w32::<BIG>(w));
         max_name = max_name.max(w32::<BIG>(name_w));
-        max_ref = max_ref
-            .max(third & sh.ref3_m)
-            .max(f0 & sh.fixed_ref_m)
-            .max(f1 & sh.fixed_ref_m);
-        let next_id = (third & sh.chain3_m) | (f0 & sh.chain_elem_m);
+        let next_id = if sh.flags & RARE == 0 {
+            // From here on no branch depends on the kind: masks select words.
+            max_ref = max_ref.max(third & mask(sh.flags, REF3));
+            let ref1_m = mask(sh.flags, E_REF1);
+            let elems = rest.get(fixed..).unwrap_or(&[]);
+            let stride = elem.max(1);
+            let mut j = 0;
+            while j + 1 < elems.len() {
+                max_name = max_name.max(w32::<BIG>(elems[j]));
+                max_ref = max_ref.max(w32::<BIG>(elems[j + 1]) & ref1_m);
+                j += stride;
+            }
+            third & mask(sh.flags, CHAIN3)
+        } else {
+            let (r, next_id) = rare_refs::<BIG>(raw_kind, rest);
+            max_ref = max_ref.max(r);
+            next_id
+        };
         if next_id >= id {
             if IDS {
                 if next_id == id {
@@ -346,16 +324,6 @@ fn walk<const BIG: bool, const IDS: bool>(
                 w.ups.push((id, next_id));
             }
         }
-        let elems = rest.get(fixed..).unwrap_or(&[]);
-        let stride = elem;
-        let mut j = 0;
-        while j + 1 < elems.len() {
-            let w0 = w32::<BIG>(elems[j]);
-            let w1 = w32::<BIG>(elems[j + 1]);
-            max_name = max_name.max(w0 & sh.elem_name_m);
-            max_ref = max_ref.max(w0 & sh.elem_ref0_m).max(w1 & sh.elem_ref1_m);
-            j += stride.max(1);
-        }
         offsets.push((wpos * 4) as u32);
         wpos = next;
         id += 1;
@@ -365,6 +333,28 @@ fn walk<const BIG: bool, const IDS: bool>(
     w.max_name = max_name;
     w.end = wpos;
     Ok(())
+}
+
+/// The largest type id an ARRAY or DATASEC record refers to, and the id an
+/// array's chain continues to (0: none). Kinds known only from the layout
+/// section refer to nothing this code knows of.
+#[cold]
+#[inline(never)]
+fn rare_refs<const BIG: bool>(raw_kind: usize, rest: &[[u8; 4]]) -> (u32, u32) {
+    let w = |i: usize| rest.get(i).map_or(0, |&x| w32::<BIG>(x));
+    match raw_kind {
+        // ARRAY: element type (continues the chain) and index type.
+        3 => (w(0).max(w(1)), w(0)),
+        // DATASEC: word 0 of each element is a variable's type id.
+        15 => (
+            rest.chunks_exact(3)
+                .map(|v| w32::<BIG>(v[0]))
+                .max()
+                .unwrap_or(0),
+            0,
+        ),
+        _ => (0, 0),
+    }
 }
 
 /// A word at or after `from` where `GUESS_RECORDS` records of known kinds
