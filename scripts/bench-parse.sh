@@ -28,10 +28,11 @@ import re, sys
 r, lb, mem, path = sys.argv[1:]
 nums = lambda s: [float(x) for x in re.findall(r"(\d+\.\d+) ms", s)]
 lnew_min, lnew_med, lpath_min, lpath_med = nums(lb)
-m_min, m_med, i_min, i_med = nums(mem)
+m_min, m_med, i_min, i_med, s_min, s_med = nums(mem)
 p_min, p_med = nums(path)[:2]
 print(f"round {r}: from memory btfx {m_min:.3f}/{m_med:.3f} ms (min/median), libbpf btf__new {lnew_min:.3f}/{lnew_med:.3f}: "
       f"ratio {m_min/lnew_min:.2f}/{m_med/lnew_med:.2f}; from path btfx {p_min:.3f}/{p_med:.3f}, libbpf btf__parse "
-      f"{lpath_min:.3f}/{lpath_med:.3f}: ratio {p_min/lpath_min:.2f}/{p_med/lpath_med:.2f}; name index {i_min:.3f}/{i_med:.3f} ms")
+      f"{lpath_min:.3f}/{lpath_med:.3f}: ratio {p_min/lpath_min:.2f}/{p_med/lpath_med:.2f}; name index {i_min:.3f}/{i_med:.3f} ms; "
+      f"single-threaded parse {s_min:.3f}/{s_med:.3f}: ratio {s_min/lnew_min:.2f}/{s_med/lnew_med:.2f}")
 PY
 done

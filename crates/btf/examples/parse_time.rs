@@ -1,7 +1,10 @@
 //! Times parse and index build of a BTF file (min and median of N runs), for quick
-//! checks next to the criterion benchmarks.
+//! checks next to the criterion benchmarks: `Btf::parse` (two validation
+//! threads for a large BTF), the same single-threaded, and the name index.
 //! `cargo run --release -p btf --example parse_time [FILE] [RUNS]`
 use std::time::Instant;
+
+use btf::{Btf, ParseOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -10,28 +13,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "/sys/kernel/btf/vmlinux".into());
     let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(50);
     let data = std::fs::read(&path)?;
-    let (mut parse, mut index) = (Vec::new(), Vec::new());
+    let single = ParseOptions::default().threads(false);
+    let (mut parse, mut parse1, mut index) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs.max(1) {
         let t = Instant::now();
-        let btf = btf::Btf::parse(&data[..])?;
-        let p = t.elapsed().as_secs_f64();
+        let btf = Btf::parse(&data[..])?;
+        parse.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
         let n = btf.index().len();
-        let i = t.elapsed().as_secs_f64();
+        index.push(t.elapsed().as_secs_f64());
         std::hint::black_box(n);
-        parse.push(p);
-        index.push(i);
+        drop(btf);
+        let t = Instant::now();
+        let one = Btf::parse_any_with(&data[..], None, single)?;
+        parse1.push(t.elapsed().as_secs_f64());
+        std::hint::black_box(one.type_count());
     }
-    parse.sort_by(f64::total_cmp);
-    index.sort_by(f64::total_cmp);
-    let ms = |v: &[f64], i: usize| v[i] * 1e3;
-    let mid = parse.len() / 2;
+    let stats = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[0] * 1e3, v[v.len() / 2] * 1e3)
+    };
+    let ((p0, p1), (s0, s1), (i0, i1)) = (stats(&mut parse), stats(&mut parse1), stats(&mut index));
     println!(
-        "{runs} runs: parse min {:.3} ms median {:.3} ms, name index min {:.3} ms median {:.3} ms",
-        ms(&parse, 0),
-        ms(&parse, mid),
-        ms(&index, 0),
-        ms(&index, mid)
+        "{runs} runs: parse min {p0:.3} ms median {p1:.3} ms, name index min {i0:.3} ms median {i1:.3} ms, single-threaded parse min {s0:.3} ms median {s1:.3} ms"
     );
     Ok(())
 }

@@ -53,10 +53,36 @@ impl std::fmt::Debug for Btf<'_> {
     }
 }
 
+/// How [`Btf::parse_any_with`] parses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParseOptions {
+    /// Whether a large type section (over 1 MiB, e.g. vmlinux) may be
+    /// validated by two threads. On by default: it shortens a parse in a
+    /// long-lived process. A short-lived process may do better without:
+    /// starting a thread and the memory it writes cost more there than the
+    /// walk saves (`btfx` itself parses single-threaded).
+    pub threads: bool,
+}
+
+impl Default for ParseOptions {
+    fn default() -> ParseOptions {
+        ParseOptions { threads: true }
+    }
+}
+
+impl ParseOptions {
+    /// These options with `threads` set.
+    pub fn threads(mut self, on: bool) -> ParseOptions {
+        self.threads = on;
+        self
+    }
+}
+
 impl<'data> Btf<'data> {
     /// Parses a standalone (base) BTF blob.
     pub fn parse(data: impl Into<Cow<'data, [u8]>>) -> Result<Btf<'data>> {
-        Self::parse_inner(data.into(), None)
+        Self::parse_inner(data.into(), None, ParseOptions::default())
     }
 
     /// Parses split BTF (a kernel module's) whose ids and string offsets
@@ -65,10 +91,14 @@ impl<'data> Btf<'data> {
         data: impl Into<Cow<'data, [u8]>>,
         base: Arc<Btf<'data>>,
     ) -> Result<Btf<'data>> {
-        Self::parse_inner(data.into(), Some(base))
+        Self::parse_inner(data.into(), Some(base), ParseOptions::default())
     }
 
-    fn parse_inner(data: Cow<'data, [u8]>, base: Option<Arc<Btf<'data>>>) -> Result<Btf<'data>> {
+    fn parse_inner(
+        data: Cow<'data, [u8]>,
+        base: Option<Arc<Btf<'data>>>,
+        opts: ParseOptions,
+    ) -> Result<Btf<'data>> {
         let header = Header::parse(&data)?;
         let (start_id, start_str) = match &base {
             Some(b) => {
@@ -93,6 +123,7 @@ impl<'data> Btf<'data> {
             start_id,
             start_str,
             base.as_deref(),
+            opts.threads,
         )?;
         Ok(Btf {
             data,
@@ -120,12 +151,21 @@ impl<'data> Btf<'data> {
     /// Parses `data` as raw BTF, or as an ELF file holding `.BTF`, judged by
     /// its first bytes.
     pub fn parse_any(data: &'data [u8], base: Option<Arc<Btf<'data>>>) -> Result<Btf<'data>> {
+        Self::parse_any_with(data, base, ParseOptions::default())
+    }
+
+    /// [`Btf::parse_any`] with options.
+    pub fn parse_any_with(
+        data: &'data [u8],
+        base: Option<Arc<Btf<'data>>>,
+        opts: ParseOptions,
+    ) -> Result<Btf<'data>> {
         let bytes: Cow<'data, [u8]> = if data.starts_with(b"\x7fELF") {
             crate::elf::btf_section(data)?
         } else {
             Cow::Borrowed(data)
         };
-        Self::parse_inner(bytes, base)
+        Self::parse_inner(bytes, base, opts)
     }
 
     /// The raw bytes of this blob (header included).

@@ -45,7 +45,7 @@ mod types;
 mod validate;
 pub mod write;
 
-pub use crate::btf::{Btf, MAX_TYPES};
+pub use crate::btf::{Btf, ParseOptions, MAX_TYPES};
 pub use elf::{btf_section, section as elf_section};
 pub use endian::Endian;
 pub use error::{Error, Result};

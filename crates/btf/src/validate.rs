@@ -153,15 +153,15 @@ pub(crate) fn scan(
     start_id: u32,
     start_str: u32,
     base: Option<&Btf<'_>>,
+    threads: bool,
 ) -> Result<Vec<u32>> {
+    let split = if threads { SPLIT_BYTES } else { usize::MAX };
     // One copy of the pass per byte order, so every read is a plain load.
     match h.endian {
         crate::Endian::Little => {
-            scan_e::<false>(data, h, layouts, start_id, start_str, base, SPLIT_BYTES)
+            scan_e::<false>(data, h, layouts, start_id, start_str, base, split)
         }
-        crate::Endian::Big => {
-            scan_e::<true>(data, h, layouts, start_id, start_str, base, SPLIT_BYTES)
-        }
+        crate::Endian::Big => scan_e::<true>(data, h, layouts, start_id, start_str, base, split),
     }
 }
 
