@@ -352,4 +352,65 @@ mod tests {
         narrow.push(b"x");
         assert_eq!(btf.scan_by_essential(&narrow), expect(&narrow));
     }
+
+    /// Flavours, `____` that is no separator, and name offsets pointing
+    /// into the middle of a string: `scan_by_essential` and the index agree.
+    #[test]
+    fn scan_by_essential_strings_handles_suffixes_and_flavours() {
+        use crate::write::Builder;
+        use crate::{Endian, Kind};
+        let names = [
+            "task_struct",
+            "task_struct___v1",
+            "xtask_struct",
+            "my_task_struct___v2",
+            "sock",
+            "sock___a___b",
+            "a____b",
+            "task_struct_",
+            "zz___sock",
+            "struct",
+        ];
+        let mut b = Builder::new();
+        for n in names {
+            b.raw(n, Kind::Fwd, 0, false, 0, &[]);
+        }
+        // Types 11.. point into strings: "task_struct" in "xtask_struct",
+        // "task_struct___v2" in "my_task_struct___v2", "struct" in
+        // "task_struct", "sock" in "zz___sock", "___sock" in "zz___sock".
+        let patches = [(3, 1), (4, 3), (1, 5), (9, 5), (9, 2)];
+        for _ in patches {
+            b.raw("", Kind::Fwd, 0, false, 0, &[]);
+        }
+        let mut data = b.encode(Endian::Little);
+        let first = Btf::parse(data.clone()).unwrap();
+        for (k, &(of, plus)) in patches.iter().enumerate() {
+            let off = first.type_by_id(TypeId(of)).unwrap().name_off().0 + plus;
+            let at = first.type_offset(TypeId(11 + k as u32)).unwrap() as usize;
+            data[at..at + 4].copy_from_slice(&off.to_le_bytes());
+        }
+        let btf = Btf::parse(&data[..]).unwrap();
+        let wanted: Vec<&[u8]> = [
+            "task_struct",
+            "sock",
+            "sock___a",
+            "a____b",
+            "struct",
+            "___sock",
+        ]
+        .iter()
+        .map(|n| n.as_bytes())
+        .collect();
+        let by_index: Vec<Vec<TypeId>> = wanted
+            .iter()
+            .map(|n| {
+                let s = std::str::from_utf8(n).unwrap();
+                btf.index().by_essential(&btf, s).collect()
+            })
+            .collect();
+        let ids = |v: &[u32]| v.iter().map(|&i| TypeId(i)).collect::<Vec<_>>();
+        assert_eq!(by_index[0], ids(&[1, 2, 11, 12]));
+        assert_eq!(by_index[1], ids(&[5, 14]));
+        assert_eq!(btf.scan_by_essential(&wanted), by_index);
+    }
 }
