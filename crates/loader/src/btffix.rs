@@ -113,6 +113,8 @@ fn info(kind: u8, vlen: u32, kflag: bool) -> u32 {
 pub fn fixup(obj: &Object, btf: &Btf<'_>, externs: &Externs, feat: BtfFeatures) -> Result<Vec<u8>> {
     let e = btf.endian();
     let mut out = btf.raw_bytes().to_vec();
+    // The id of the INT that sanitised ENUM64 members will point to.
+    let mut enum64: Option<u32> = None;
     for t in btf.types() {
         let id = t.id();
         let Some(at) = btf.type_offset(id) else {
@@ -147,27 +149,47 @@ pub fn fixup(obj: &Object, btf: &Btf<'_>, externs: &Externs, feat: BtfFeatures) 
                     };
                     vars.push((v.ty.0, off.unwrap_or(v.offset), v.size));
                 }
+                // The kernel refuses extern linkage: libbpf gives the
+                // variables of the `.kconfig` map it lays out allocated
+                // (global) linkage.
+                // (Without DATASEC support the VARs become INTs instead.)
+                if name == ".kconfig" && feat.datasec {
+                    for v in t.datasec_vars() {
+                        let vt = btf.get(v.ty)?;
+                        if vt.kind() == Kind::Var {
+                            if let Some(vat) = btf.type_offset(v.ty) {
+                                put(&mut out, vat + 12, VAR_GLOBAL_ALLOCATED, e)?;
+                            }
+                        }
+                    }
+                }
                 // The kernel wants variables in ascending offset order.
                 vars.sort_by_key(|v| v.1);
-                for (i, (ty, off, sz)) in vars.into_iter().enumerate() {
+                for (i, &(ty, off, sz)) in vars.iter().enumerate() {
                     let m = at + 12 + 12 * i as u64;
                     put(&mut out, m, ty, e)?;
                     put(&mut out, m + 4, off, e)?;
                     put(&mut out, m + 8, sz, e)?;
                 }
                 if !feat.datasec {
-                    // DATASEC -> STRUCT of the same size; secinfos read as members.
+                    // DATASEC -> STRUCT of the same size, named with '.' and
+                    // '?' turned into '_' (in the string table, as libbpf
+                    // does); each variable becomes a member of the variable's
+                    // name and type (a VAR, itself turned into an INT below)
+                    // at its offset.
                     put(
                         &mut out,
                         at + 4,
                         info(Kind::Struct.raw(), u32::from(t.vlen()), false),
                         e,
                     )?;
-                    for (i, v) in t.datasec_vars().enumerate() {
+                    rename_for_c(&mut out, btf, t.name_off())?;
+                    for (i, &(ty, off, _)) in vars.iter().enumerate() {
                         let m = at + 12 + 12 * i as u64;
-                        let vname_off = btf.get(v.ty).map(|x| x.name_off().0).unwrap_or(0);
+                        let vname_off = btf.get(TypeId(ty)).map(|x| x.name_off().0).unwrap_or(0);
                         put(&mut out, m, vname_off, e)?;
-                        put(&mut out, m + 8, v.offset.saturating_mul(8), e)?;
+                        put(&mut out, m + 4, ty, e)?;
+                        put(&mut out, m + 8, off.saturating_mul(8), e)?;
                     }
                 }
             }
@@ -178,12 +200,13 @@ pub fn fixup(obj: &Object, btf: &Btf<'_>, externs: &Externs, feat: BtfFeatures) 
                 put(&mut out, at + 12, 8, e)?;
             }
             Kind::Float if !feat.float => {
-                // FLOAT -> empty STRUCT of the same size.
+                // FLOAT -> anonymous empty STRUCT of the same size ("float"
+                // is no valid struct name).
+                put(&mut out, at, 0, e)?;
                 put(&mut out, at + 4, info(Kind::Struct.raw(), 0, false), e)?;
             }
             Kind::DeclTag if !feat.decl_tag => {
-                // DECL_TAG -> INT 1 byte, unnamed.
-                put(&mut out, at, 0, e)?;
+                // DECL_TAG -> INT 1 byte, 8 bits, keeping its name (as VAR).
                 put(&mut out, at + 4, info(Kind::Int.raw(), 0, false), e)?;
                 put(&mut out, at + 8, 1, e)?;
                 put(&mut out, at + 12, 8, e)?;
@@ -195,8 +218,123 @@ pub fn fixup(obj: &Object, btf: &Btf<'_>, externs: &Externs, feat: BtfFeatures) 
             Kind::Func if !feat.func_global => {
                 put(&mut out, at + 4, info(Kind::Func.raw(), 0, false), e)?;
             }
+            Kind::Enum if !feat.enum64 && t.kind_flag() => {
+                // Kernels without ENUM64 know no signed (kind_flag) ENUM.
+                put(
+                    &mut out,
+                    at + 4,
+                    info(Kind::Enum.raw(), u32::from(t.vlen()), false),
+                    e,
+                )?;
+            }
+            Kind::Enum64 if !feat.enum64 => {
+                // ENUM64 -> UNION of the same size whose members (same
+                // names, 12-byte records like the enumerators) all have the
+                // placeholder type appended below, at offset 0.
+                let placeholder = *enum64.get_or_insert(btf.type_count());
+                put(
+                    &mut out,
+                    at + 4,
+                    info(Kind::Union.raw(), u32::from(t.vlen()), false),
+                    e,
+                )?;
+                for j in 0..u64::from(t.vlen()) {
+                    let m = at + 12 + 12 * j;
+                    put(&mut out, m + 4, placeholder, e)?;
+                    put(&mut out, m + 8, 0, e)?;
+                }
+            }
             _ => {}
         }
     }
+    match enum64 {
+        Some(id) => append_int(&out, btf, id, ENUM64_PLACEHOLDER),
+        None => Ok(out),
+    }
+}
+
+/// Turns '.' and '?' into '_' in the string at `name_off` of the copy
+/// `out` of `btf` (`.bss` becomes `_bss`, a valid struct name).
+fn rename_for_c(out: &mut [u8], btf: &Btf<'_>, name_off: btf::StrOffset) -> Result<()> {
+    let h = btf.header();
+    let len = btf.str_bytes(name_off).map_or(0, <[u8]>::len);
+    let start = h.str_start + name_off.0 as usize;
+    if let Some(name) = out.get_mut(start..start + len) {
+        for c in name.iter_mut().filter(|c| **c == b'.' || **c == b'?') {
+            *c = b'_';
+        }
+    }
+    Ok(())
+}
+
+/// `BTF_VAR_GLOBAL_ALLOCATED`.
+const VAR_GLOBAL_ALLOCATED: u32 = 1;
+
+/// libbpf's name for the 1-byte INT that sanitised ENUM64 members point to.
+const ENUM64_PLACEHOLDER: &str = "enum64_placeholder";
+
+/// `blob` (the fixed-up copy of `btf`) with a 1-byte, 8-bit INT named
+/// `name` appended as type `id` (the next id) and its name appended to the
+/// strings, as libbpf's `btf__add_int(btf, name, 1, 0)` does.
+fn append_int(blob: &[u8], btf: &Btf<'_>, id: u32, name: &str) -> Result<Vec<u8>> {
+    let h = btf.header();
+    let e = btf.endian();
+    let bad = |what: &'static str| {
+        Error::Btf(btf::Error::BadHeader(format!(
+            "cannot append the {name} type: {what}"
+        )))
+    };
+    if id != btf.type_count() {
+        return Err(bad("ids do not end with this blob's types"));
+    }
+    let hdr_len = usize::try_from(h.hdr_len).map_err(|_| bad("header length"))?;
+    let types = blob
+        .get(h.type_start..h.type_start + h.type_len)
+        .ok_or_else(|| bad("type section out of bounds"))?;
+    let strs = blob
+        .get(h.str_start..h.str_start + h.str_len)
+        .ok_or_else(|| bad("string section out of bounds"))?;
+    let header = blob.get(..hdr_len).ok_or_else(|| bad("short header"))?;
+    if h.layout.is_some() {
+        return Err(bad("the blob has a kind-layout section"));
+    }
+    let name_off = u32::try_from(h.str_len).map_err(|_| bad("string section too large"))?;
+    let record = [
+        name_off,
+        info(Kind::Int.raw(), 0, false),
+        1,
+        // encoding 0 (unsigned, not char or bool), offset 0, 8 bits
+        8,
+    ];
+    let type_len = h.type_len + record.len() * 4;
+    let str_len = h.str_len + name.len() + 1;
+    let mut out = Vec::with_capacity(hdr_len + type_len + str_len);
+    out.extend_from_slice(header);
+    // type_off stays 0 (types right after the header); strings follow them.
+    let words = [
+        (8usize, 0u32),
+        (
+            12,
+            u32::try_from(type_len).map_err(|_| bad("type section too large"))?,
+        ),
+        (
+            16,
+            u32::try_from(type_len).map_err(|_| bad("type section too large"))?,
+        ),
+        (
+            20,
+            u32::try_from(str_len).map_err(|_| bad("string section too large"))?,
+        ),
+    ];
+    for (off, v) in words {
+        put(&mut out, off as u64, v, e)?;
+    }
+    out.extend_from_slice(types);
+    for w in record {
+        out.extend_from_slice(&e.u32_bytes(w));
+    }
+    out.extend_from_slice(strs);
+    out.extend_from_slice(name.as_bytes());
+    out.push(0);
     Ok(out)
 }
