@@ -84,6 +84,10 @@ pub struct Loaded {
     pub programs: Vec<ProgResult>,
     /// The object's BTF in the kernel (if it loaded).
     pub btf_fd: Option<OwnedFd>,
+    /// Why the kernel refused the object's BTF, when it did: like libbpf,
+    /// the loader then goes on without it (programs load without
+    /// func_info/line_info, maps without key/value types), and says so here.
+    pub btf_error: Option<String>,
 }
 
 fn sys_err(cmd: &'static str, what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
@@ -263,12 +267,18 @@ pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Loaded> {
     let externs = externs::collect(&obj, local.as_ref())?;
 
     // BTF for the kernel.
-    let btf_fd = match &local {
+    let (btf_fd, btf_error) = match &local {
         Some(l) => {
             let fixed = btffix::fixup(&obj, l, &externs, BtfFeatures::probe())?;
-            sys::btf_load(&fixed).ok()
+            match sys::btf_load(&fixed) {
+                Ok(fd) => (Some(fd), None),
+                Err(e) => {
+                    let last = e.log.lines().last().unwrap_or("").trim();
+                    (None, Some(format!("BPF_BTF_LOAD: {} ({last})", e.error)))
+                }
+            }
         }
-        None => None,
+        None => (None, None),
     };
 
     // Maps.
@@ -491,6 +501,7 @@ pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Loaded> {
         maps,
         programs,
         btf_fd,
+        btf_error,
     };
     if let Some(dir) = &opts.pin {
         pin(&loaded, dir)?;

@@ -38,7 +38,14 @@ fn load_stem(stem: &str, progs: &[String]) -> loader::Loaded {
         obj_name: stem.to_string(),
         ..LoadOptions::default()
     };
-    load(&elf, &opts).unwrap_or_else(|e| panic!("{stem}: {e}"))
+    let l = load(&elf, &opts).unwrap_or_else(|e| panic!("{stem}: {e}"));
+    // libbpf loads every fixture's BTF into this kernel: so must we.
+    assert!(
+        l.btf_fd.is_some() && l.btf_error.is_none(),
+        "{stem}: BTF refused: {:?}",
+        l.btf_error
+    );
+    l
 }
 
 #[test]

@@ -81,6 +81,12 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         obj_name,
     };
     let loaded = loader::load(&elf, &opts).map_err(|e| format!("{}: {e}", a.obj))?;
+    if let Some(e) = &loaded.btf_error {
+        eprintln!(
+            "btfx: {}: the kernel refused the object's BTF, going on without it: {e}",
+            a.obj
+        );
+    }
     let mut out = String::new();
     let all_ok = loaded
         .programs
