@@ -544,13 +544,20 @@ fn pin(l: &Loaded, dir: &std::path::Path) -> Result<()> {
     })?;
     for p in &l.programs {
         if let ProgOutcome::Loaded { fd, .. } = &p.outcome {
-            sys::obj_pin(fd, &dir.join(&p.name))
+            sys::obj_pin(fd, &dir.join(pin_name(&p.name)))
                 .map_err(sys_err("BPF_OBJ_PIN", format!("program '{}'", p.name)))?;
         }
     }
     for m in &l.maps {
-        sys::obj_pin(&m.fd, &dir.join(&m.name))
+        sys::obj_pin(&m.fd, &dir.join(pin_name(&m.name)))
             .map_err(sys_err("BPF_OBJ_PIN", format!("map '{}'", m.name)))?;
     }
     Ok(())
+}
+
+/// The file name an object is pinned under: bpffs refuses '.' in names, so
+/// libbpf (and bpftool) turn it into '_' (`maps_glo.rodata` ->
+/// `maps_glo_rodata`).
+pub fn pin_name(name: &str) -> String {
+    name.replace('.', "_")
 }
