@@ -26,7 +26,13 @@ pub struct LoadOptions {
     pub pin: Option<PathBuf>,
     /// Object name for internal map names (default `obj`).
     pub obj_name: String,
+    /// Where maps declared `pinning = LIBBPF_PIN_BY_NAME` are pinned and
+    /// looked for (libbpf's `pin_root_path`; default `/sys/fs/bpf`).
+    pub pin_root: Option<PathBuf>,
 }
+
+/// `LIBBPF_PIN_BY_NAME`.
+const PIN_BY_NAME: u32 = 1;
 
 /// A program the kernel accepted or refused.
 #[derive(Debug)]
@@ -73,6 +79,10 @@ pub struct MapResult {
     pub id: u32,
     /// The map (closed on drop).
     pub fd: OwnedFd,
+    /// Where it is pinned by name (`pinning = LIBBPF_PIN_BY_NAME`).
+    pub pinned: Option<PathBuf>,
+    /// A map already pinned there was reused instead of creating one.
+    pub reused: bool,
 }
 
 /// A loaded object: everything stays alive until this is dropped.
@@ -209,6 +219,42 @@ fn create_map(m: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<OwnedFd> {
     }
 }
 
+/// The map pinned at `path`, if there is one and it matches `m` (libbpf's
+/// `bpf_object__reuse_map`): `None` when nothing is pinned there, an error
+/// when something else is.
+fn reuse_pinned(m: &MapDef, path: &std::path::Path) -> Result<Option<OwnedFd>> {
+    let fd = match sys::obj_get(path) {
+        Ok(fd) => fd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(sys_err(
+                "BPF_OBJ_GET",
+                format!("map '{}' at {}", m.name, path.display()),
+            )(e))
+        }
+    };
+    let info = sys::map_info(&fd).map_err(sys_err(
+        "BPF_OBJ_GET_INFO_BY_FD",
+        format!("map pinned at {}", path.display()),
+    ))?;
+    let same = info.map_type == m.map_type
+        && info.key_size == m.key_size
+        && info.value_size == m.value_size
+        && info.max_entries == m.max_entries
+        && info.map_flags == m.map_flags
+        && info.map_extra == m.map_extra;
+    if !same {
+        return Err(Error::Map {
+            map: m.name.clone(),
+            why: format!(
+                "couldn't reuse pinned map at '{}': parameter mismatch",
+                path.display()
+            ),
+        });
+    }
+    Ok(Some(fd))
+}
+
 /// Per-chunk func_info / line_info in machine byte order.
 fn ext_infos(ext: Option<&core_reloc::BtfExt>, chunks: &[Chunk]) -> (Vec<u8>, Vec<u8>) {
     let (mut fi, mut li) = (Vec::new(), Vec::new());
@@ -286,7 +332,25 @@ pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Loaded> {
         (!externs.kcfg.is_empty()).then(|| (externs.kcfg_data.clone(), externs.kcfg_datasec));
     let defs = maps::collect(&obj, local.as_ref(), &opts.obj_name, kcfg)?;
     let mut created: Vec<(MapDef, OwnedFd)> = Vec::new();
+    // Per created map: its pin path (pinned by name) and whether it was reused.
+    let mut pins: Vec<(Option<PathBuf>, bool)> = Vec::new();
     for m in defs {
+        let pin_path = (m.pinning == PIN_BY_NAME).then(|| {
+            opts.pin_root
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/sys/fs/bpf"))
+                .join(&m.name)
+        });
+        // As libbpf: a map pinned at the path is reused when it has the
+        // same type, sizes, max_entries, flags and map_extra; then it is
+        // neither filled nor frozen nor pinned again.
+        if let Some(path) = &pin_path {
+            if let Some(fd) = reuse_pinned(&m, path)? {
+                created.push((m, fd));
+                pins.push((pin_path, true));
+                continue;
+            }
+        }
         let fd = create_map(&m, btf_fd.as_ref())?;
         if let Some(data) = &m.data {
             sys::map_update(&fd, &0u32.to_ne_bytes(), data, 0).map_err(sys_err(
@@ -297,10 +361,17 @@ pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Loaded> {
         if m.freeze {
             sys::map_freeze(&fd).map_err(sys_err("BPF_MAP_FREEZE", format!("map '{}'", m.name)))?;
         }
+        if let Some(path) = &pin_path {
+            sys::obj_pin(&fd, path).map_err(sys_err(
+                "BPF_OBJ_PIN",
+                format!("map '{}' at {}", m.name, path.display()),
+            ))?;
+        }
         created.push((m, fd));
+        pins.push((pin_path, false));
     }
-    // Map-in-map initial slots.
-    for (m, fd) in &created {
+    // Map-in-map initial slots (not in maps reused from a pin).
+    for ((m, fd), _) in created.iter().zip(&pins).filter(|(_, p)| !p.1) {
         if m.map_type == ARRAY_OF_MAPS || m.map_type == HASH_OF_MAPS {
             for s in &m.init_slots {
                 let inner = created
@@ -487,13 +558,16 @@ pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Loaded> {
 
     let maps = created
         .into_iter()
-        .map(|(m, fd)| {
+        .zip(pins)
+        .map(|((m, fd), (pinned, reused))| {
             let id = sys::map_id(&fd).unwrap_or(0);
             MapResult {
                 name: m.name,
                 map_type: m.map_type,
                 id,
                 fd,
+                pinned,
+                reused,
             }
         })
         .collect();

@@ -16,6 +16,7 @@ const BPF_MAP_CREATE: u32 = 0;
 const BPF_MAP_UPDATE_ELEM: u32 = 2;
 const BPF_PROG_LOAD: u32 = 5;
 const BPF_OBJ_PIN: u32 = 6;
+const BPF_OBJ_GET: u32 = 7;
 const BPF_OBJ_GET_INFO_BY_FD: u32 = 15;
 const BPF_BTF_LOAD: u32 = 18;
 const BPF_MAP_FREEZE: u32 = 22;
@@ -356,6 +357,56 @@ pub fn obj_pin(fd: &OwnedFd, path: &std::path::Path) -> io::Result<()> {
     attr.ptr(0, &p);
     attr.u32(8, fd.as_raw_fd() as u32);
     bpf(BPF_OBJ_PIN, &mut attr).map(|_| ())
+}
+
+/// `BPF_OBJ_GET`: opens the object pinned at `path` in bpffs.
+pub fn obj_get(path: &std::path::Path) -> io::Result<OwnedFd> {
+    let mut p = path.as_os_str().as_encoded_bytes().to_vec();
+    if p.contains(&0) {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    p.push(0);
+    let mut attr = Attr::new();
+    attr.ptr(0, &p);
+    bpf(BPF_OBJ_GET, &mut attr).and_then(owned)
+}
+
+/// What `BPF_OBJ_GET_INFO_BY_FD` tells of a map (the fields libbpf compares
+/// before reusing a pinned map).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MapInfo {
+    /// `type`.
+    pub map_type: u32,
+    /// `id`.
+    pub id: u32,
+    /// `key_size`.
+    pub key_size: u32,
+    /// `value_size`.
+    pub value_size: u32,
+    /// `max_entries`.
+    pub max_entries: u32,
+    /// `map_flags`.
+    pub map_flags: u32,
+    /// `map_extra`.
+    pub map_extra: u64,
+}
+
+/// `BPF_OBJ_GET_INFO_BY_FD` of a map.
+pub fn map_info(fd: &OwnedFd) -> io::Result<MapInfo> {
+    // struct bpf_map_info up to map_extra (offset 80).
+    let b: [u8; 88] = obj_info(fd)?;
+    let u = |o: usize| u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+    let mut extra = [0u8; 8];
+    extra.copy_from_slice(&b[80..88]);
+    Ok(MapInfo {
+        map_type: u(0),
+        id: u(4),
+        key_size: u(8),
+        value_size: u(12),
+        max_entries: u(16),
+        map_flags: u(20),
+        map_extra: u64::from_ne_bytes(extra),
+    })
 }
 
 /// `BPF_OBJ_GET_INFO_BY_FD`: the first `N` bytes of the info struct

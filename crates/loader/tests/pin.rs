@@ -71,3 +71,86 @@ fn programs_and_maps_are_pinned_by_name() {
     // Pinning again into the same place fails (names taken), as bpftool's does.
     assert!(load(&elf, &opts).is_err());
 }
+
+/// `pinning = LIBBPF_PIN_BY_NAME`, against libbpf's recorded behaviour
+/// (fixtures/oracle/pin/pin_by_name.txt, scripts/record-pin-oracle.sh): the
+/// first load creates and pins the map, the second reuses it (same id) while
+/// the unpinned map is created again, and a different map pinned at that
+/// path makes the load fail with libbpf's "parameter mismatch".
+#[test]
+fn maps_pinned_by_name_are_reused_as_libbpf_does() {
+    if let Err(e) = loader::sys::probe_bpf() {
+        eprintln!("skipping: BPF_PROG_LOAD of a trivial program failed: {e}");
+        return;
+    }
+    let Some(root) = bpffs() else {
+        eprintln!("skipping: no bpf filesystem mounted (mount -t bpf bpf /sys/fs/bpf)");
+        return;
+    };
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let oracle = std::fs::read_to_string(fixtures.join("oracle/pin/pin_by_name.txt")).unwrap();
+    let sections: Vec<&str> = oracle.split("\n## ").collect();
+    assert!(sections[1].contains("found no pinned map to reuse"));
+    assert!(sections[1].contains("pinned map '/sys/fs/bpf/btfx_pinned'"));
+    assert!(sections[2].contains("reused pinned map at") && sections[2].contains("id unchanged"));
+    assert!(sections[2].contains("map 'btfx_unpinned': created successfully"));
+    assert!(sections[3].contains("result: failed") && sections[3].contains("parameter mismatch"));
+
+    let dir = root.join(format!("btfx-pin-root-{}", std::process::id()));
+    struct Cleanup(PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(dir.clone());
+    std::fs::create_dir_all(&dir).unwrap();
+    let elf = std::fs::read(fixtures.join("bpf/pin_by_name.bpf.o")).unwrap();
+    let opts = LoadOptions {
+        obj_name: "pin_by_name".into(),
+        pin_root: Some(dir.clone()),
+        ..LoadOptions::default()
+    };
+    let map = |l: &loader::Loaded, n: &str| {
+        let m = l.maps.iter().find(|m| m.name == n).unwrap();
+        (m.id, m.pinned.clone(), m.reused)
+    };
+    let first = load(&elf, &opts).unwrap();
+    let (pid1, pinned, reused) = map(&first, "btfx_pinned");
+    assert_eq!(pinned, Some(dir.join("btfx_pinned")));
+    assert!(!reused && dir.join("btfx_pinned").exists());
+    let (uid1, upinned, _) = map(&first, "btfx_unpinned");
+    assert_eq!(upinned, None);
+    drop(first);
+
+    let second = load(&elf, &opts).unwrap();
+    let (pid2, _, reused) = map(&second, "btfx_pinned");
+    let (uid2, _, _) = map(&second, "btfx_unpinned");
+    assert!(reused);
+    assert_eq!(pid2, pid1, "the pinned map was not reused");
+    assert_ne!(uid2, uid1, "the unpinned map was reused");
+    assert!(matches!(
+        second.programs[0].outcome,
+        ProgOutcome::Loaded { .. }
+    ));
+    drop(second);
+
+    // Replace the pin with a hash map of 32 entries instead of 16.
+    std::fs::remove_file(dir.join("btfx_pinned")).unwrap();
+    let other = loader::sys::map_create(&loader::sys::MapCreate {
+        map_type: 1,
+        key_size: 4,
+        value_size: 8,
+        max_entries: 32,
+        name: "btfx_pinned",
+        ..Default::default()
+    })
+    .unwrap();
+    loader::sys::obj_pin(&other, &dir.join("btfx_pinned")).unwrap();
+    let err = load(&elf, &opts).unwrap_err().to_string();
+    let want = format!(
+        "couldn't reuse pinned map at '{}': parameter mismatch",
+        dir.join("btfx_pinned").display()
+    );
+    assert!(err.contains(&want), "{err}");
+}

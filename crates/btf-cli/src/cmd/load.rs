@@ -30,6 +30,10 @@ pub struct Args {
     /// Pin programs and maps under this bpffs directory (they then outlive btfx).
     #[arg(long, value_name = "DIR")]
     pin: Option<PathBuf>,
+    /// Where maps declared `pinning = LIBBPF_PIN_BY_NAME` are pinned, and
+    /// reused from when already there (libbpf's pin_root_path).
+    #[arg(long, value_name = "DIR", default_value = "/sys/fs/bpf")]
+    pin_root: PathBuf,
 }
 
 fn json_str(s: &str) -> String {
@@ -79,6 +83,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         programs: a.progs.clone(),
         pin: a.pin.clone(),
         obj_name,
+        pin_root: Some(a.pin_root.clone()),
     };
     let loaded = loader::load(&elf, &opts).map_err(|e| format!("{}: {e}", a.obj))?;
     if let Some(e) = &loaded.btf_error {
@@ -123,11 +128,16 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             .maps
             .iter()
             .map(|m| {
+                let pinned = m.pinned.as_ref().map_or_else(
+                    || "null".to_string(),
+                    |p| json_str(&p.display().to_string()),
+                );
                 format!(
-                    "{{\"name\":{},\"type\":{},\"id\":{}}}",
+                    "{{\"name\":{},\"type\":{},\"id\":{},\"pinned\":{pinned},\"reused\":{}}}",
                     json_str(&m.name),
                     m.map_type,
-                    m.id
+                    m.id,
+                    m.reused
                 )
             })
             .collect();
@@ -161,6 +171,19 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
                     }
                 }
             }
+        }
+    }
+    if !a.json {
+        for m in loaded.maps.iter().filter(|m| m.pinned.is_some()) {
+            let path = m.pinned.as_ref().map(|p| p.display().to_string());
+            out.push_str(&format!(
+                "map {}	{} pinned map at {}	id={}
+",
+                m.name,
+                if m.reused { "reused" } else { "created" },
+                path.unwrap_or_default(),
+                m.id
+            ));
         }
     }
     crate::write_stdout(out.as_bytes())?;
