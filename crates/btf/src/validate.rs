@@ -92,29 +92,29 @@ fn mask(flags: u8, bit: u8) -> u32 {
     0u32.wrapping_sub(u32::from(flags & bit != 0))
 }
 
-/// `SHAPES[k].fixed` of every known kind `k`, two bits each (all are 0..=3).
-const FIXED_BITS: u64 = {
+/// `SHAPES[k].elem` (or `.fixed`) of every kind `k`, two bits each: all
+/// known kinds have 0..=3 words there.
+const fn packed_words(elem: bool) -> u64 {
     let mut v = 0u64;
     let mut k = 0;
     while k < 32 {
-        assert!(SHAPES[k].fixed < 4);
-        v |= (SHAPES[k].fixed as u64) << (2 * k);
+        let w = if elem {
+            SHAPES[k].elem
+        } else {
+            SHAPES[k].fixed
+        };
+        assert!(w < 4);
+        v |= (w as u64) << (2 * k);
         k += 1;
     }
     v
-};
+}
 
-/// `SHAPES[k].elem` of every known kind `k`, two bits each (all are 0..=3).
-const ELEM_BITS: u64 = {
-    let mut v = 0u64;
-    let mut k = 0;
-    while k < 32 {
-        assert!(SHAPES[k].elem < 4);
-        v |= (SHAPES[k].elem as u64) << (2 * k);
-        k += 1;
-    }
-    v
-};
+/// `SHAPES[k].fixed` of every kind `k`, two bits each.
+const FIXED_BITS: u64 = packed_words(false);
+
+/// `SHAPES[k].elem` of every kind `k`, two bits each.
+const ELEM_BITS: u64 = packed_words(true);
 
 /// Bit `k` set for every known kind `k`.
 const KNOWN_BITS: u32 = {

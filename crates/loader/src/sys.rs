@@ -348,24 +348,27 @@ pub fn btf_load(btf: &[u8]) -> Result<OwnedFd, ProgLoadError> {
 
 /// `BPF_OBJ_PIN`: pins a map or program at `path` (on a bpffs).
 pub fn obj_pin(fd: &OwnedFd, path: &std::path::Path) -> io::Result<()> {
-    let mut p = path.as_os_str().as_encoded_bytes().to_vec();
-    if p.contains(&0) {
-        return Err(io::Error::from_raw_os_error(libc::EINVAL));
-    }
-    p.push(0);
+    let p = c_path(path)?;
     let mut attr = Attr::new();
     attr.ptr(0, &p);
     attr.u32(8, fd.as_raw_fd() as u32);
     bpf(BPF_OBJ_PIN, &mut attr).map(|_| ())
 }
 
-/// `BPF_OBJ_GET`: opens the object pinned at `path` in bpffs.
-pub fn obj_get(path: &std::path::Path) -> io::Result<OwnedFd> {
+/// `path` as the NUL-terminated bytes the kernel reads (`EINVAL` if it
+/// holds a NUL itself).
+fn c_path(path: &std::path::Path) -> io::Result<Vec<u8>> {
     let mut p = path.as_os_str().as_encoded_bytes().to_vec();
     if p.contains(&0) {
         return Err(io::Error::from_raw_os_error(libc::EINVAL));
     }
     p.push(0);
+    Ok(p)
+}
+
+/// `BPF_OBJ_GET`: opens the object pinned at `path` in bpffs.
+pub fn obj_get(path: &std::path::Path) -> io::Result<OwnedFd> {
+    let p = c_path(path)?;
     let mut attr = Attr::new();
     attr.ptr(0, &p);
     bpf(BPF_OBJ_GET, &mut attr).and_then(owned)

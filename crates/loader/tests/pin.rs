@@ -7,6 +7,16 @@ use std::path::PathBuf;
 
 use loader::{load, LoadOptions, ProgOutcome};
 
+/// A bpffs directory removed however the test ends (pins outlive the
+/// process).
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn bpffs() -> Option<PathBuf> {
     let mounts = std::fs::read_to_string("/proc/mounts").ok()?;
     mounts
@@ -27,13 +37,6 @@ fn programs_and_maps_are_pinned_by_name() {
         return;
     };
     let dir = root.join(format!("btfx-pin-test-{}", std::process::id()));
-    // Removed however the test ends: pins outlive the process.
-    struct Cleanup(PathBuf);
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
     let _cleanup = Cleanup(dir.clone());
     let elf = std::fs::read(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/bpf/maps_globals.bpf.o"),
@@ -97,12 +100,6 @@ fn maps_pinned_by_name_are_reused_as_libbpf_does() {
     assert!(sections[3].contains("result: failed") && sections[3].contains("parameter mismatch"));
 
     let dir = root.join(format!("btfx-pin-root-{}", std::process::id()));
-    struct Cleanup(PathBuf);
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
     let _cleanup = Cleanup(dir.clone());
     std::fs::create_dir_all(&dir).unwrap();
     let elf = std::fs::read(fixtures.join("bpf/pin_by_name.bpf.o")).unwrap();
