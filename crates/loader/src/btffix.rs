@@ -115,12 +115,16 @@ pub fn fixup(obj: &Object, btf: &Btf<'_>, externs: &Externs, feat: BtfFeatures) 
     let mut out = btf.raw_bytes().to_vec();
     // The id of the INT that sanitised ENUM64 members will point to.
     let mut enum64: Option<u32> = None;
+    let ksyms = ksyms_plan(btf);
     for t in btf.types() {
         let id = t.id();
         let Some(at) = btf.type_offset(id) else {
             continue;
         };
         match t.kind() {
+            Kind::Datasec if btf.name(t.name_off()) == ".ksyms" => {
+                fix_ksyms(&mut out, btf, &t, &ksyms, feat)?;
+            }
             Kind::Datasec => {
                 let name = btf.name(t.name_off()).to_string();
                 let sec = obj.section_by_name(&name);
@@ -231,7 +235,8 @@ pub fn fixup(obj: &Object, btf: &Btf<'_>, externs: &Externs, feat: BtfFeatures) 
                 // ENUM64 -> UNION of the same size whose members (same
                 // names, 12-byte records like the enumerators) all have the
                 // placeholder type appended below, at offset 0.
-                let placeholder = *enum64.get_or_insert(btf.type_count());
+                let next = btf.type_count() + u32::from(ksyms.dummy.is_some());
+                let placeholder = *enum64.get_or_insert(next);
                 put(
                     &mut out,
                     at + 4,
@@ -247,11 +252,142 @@ pub fn fixup(obj: &Object, btf: &Btf<'_>, externs: &Externs, feat: BtfFeatures) 
             _ => {}
         }
     }
-    match enum64 {
-        Some(id) => append_int(&out, btf, id, ENUM64_PLACEHOLDER),
-        None => Ok(out),
+    // Appended in libbpf's order: the dummy ksym variable when the object
+    // is opened, the ENUM64 placeholder when its BTF is sanitised.
+    let mut new = Vec::new();
+    if ksyms.dummy.is_some() {
+        // (Sanitised like every VAR when the kernel lacks DATASEC.)
+        let words = if feat.datasec {
+            [
+                info(Kind::Var.raw(), 0, false),
+                ksyms.int_id,
+                VAR_GLOBAL_ALLOCATED,
+            ]
+        } else {
+            [info(Kind::Int.raw(), 0, false), 1, 8]
+        };
+        new.push(Appended {
+            name: DUMMY_KSYM,
+            words,
+        });
+    }
+    if enum64.is_some() {
+        // A 1-byte INT: encoding 0 (unsigned, not char or bool), offset 0, 8 bits.
+        new.push(Appended {
+            name: ENUM64_PLACEHOLDER,
+            words: [info(Kind::Int.raw(), 0, false), 1, 8],
+        });
+    }
+    append_types(&out, btf, &new)
+}
+
+/// libbpf's name for the variable that kfunc slots of `.ksyms` point to.
+const DUMMY_KSYM: &str = "dummy_ksym";
+
+/// What the `.ksyms` rewrite needs to know before the types are walked.
+struct KsymsPlan {
+    /// Id of the dummy variable to append (when `.ksyms` holds a FUNC).
+    dummy: Option<u32>,
+    /// Offset its name will have in the string section.
+    dummy_name_off: u32,
+    /// The first 32-bit INT of the object (libbpf's `find_int_btf_id`; 0
+    /// when there is none).
+    int_id: u32,
+}
+
+fn ksyms_plan(btf: &Btf<'_>) -> KsymsPlan {
+    let has_func = btf
+        .types()
+        .filter(|t| t.kind() == Kind::Datasec && btf.name(t.name_off()) == ".ksyms")
+        .flat_map(|t| t.datasec_vars().collect::<Vec<_>>())
+        .any(|v| btf.get(v.ty).is_ok_and(|t| t.kind() == Kind::Func));
+    let int_id = btf
+        .types()
+        .find(|t| t.int().is_some_and(|i| i.bits == 32))
+        .map_or(0, |t| t.id().0);
+    KsymsPlan {
+        dummy: has_func.then(|| btf.type_count()),
+        dummy_name_off: btf.header().str_len as u32,
+        int_id,
     }
 }
+
+/// libbpf's rewrite of the `.ksyms` DATASEC (`bpf_object__collect_externs`):
+/// the kernel refuses extern linkage, so each slot becomes 4 bytes at the
+/// next multiple of 4; a variable gets allocated linkage and the object's
+/// 32-bit int type; a kfunc's slot points to the appended dummy variable,
+/// the FUNC becomes global and its unnamed parameters take the dummy's name.
+fn fix_ksyms(
+    out: &mut [u8],
+    btf: &Btf<'_>,
+    t: &btf::Type<'_>,
+    plan: &KsymsPlan,
+    feat: BtfFeatures,
+) -> Result<()> {
+    let e = btf.endian();
+    let Some(at) = btf.type_offset(t.id()) else {
+        return Ok(());
+    };
+    let mut off = 0u32;
+    for (i, v) in t.datasec_vars().enumerate() {
+        let vt = btf.get(v.ty)?;
+        let Some(vat) = btf.type_offset(v.ty) else {
+            continue;
+        };
+        let slot = at + 12 + 12 * i as u64;
+        match (vt.kind(), plan.dummy) {
+            (Kind::Func, Some(dummy)) => {
+                if let Some(proto_at) = btf.type_offset(vt.type_ref()) {
+                    let proto = btf.get(vt.type_ref())?;
+                    for (j, p) in proto.params().enumerate() {
+                        if p.ty.0 != 0 && p.name_off.0 == 0 {
+                            put(out, proto_at + 12 + 8 * j as u64, plan.dummy_name_off, e)?;
+                        }
+                    }
+                }
+                put(out, slot, dummy, e)?;
+                // (Global, then static again where the kernel lacks global
+                // functions, as libbpf's later sanitising makes it.)
+                let linkage = if feat.func_global { FUNC_GLOBAL } else { 0 };
+                put(out, vat + 4, info(Kind::Func.raw(), linkage, false), e)?;
+            }
+            (Kind::Var, _) if feat.datasec => {
+                put(out, vat + 8, plan.int_id, e)?;
+                put(out, vat + 12, VAR_GLOBAL_ALLOCATED, e)?;
+            }
+            _ => {}
+        }
+        put(out, slot + 4, off, e)?;
+        put(out, slot + 8, 4, e)?;
+        off += 4;
+    }
+    put(out, at + 8, off, e)?;
+    if !feat.datasec {
+        // Then sanitised like any DATASEC (kfunc slots keep the dummy).
+        put(
+            out,
+            at + 4,
+            info(Kind::Struct.raw(), u32::from(t.vlen()), false),
+            e,
+        )?;
+        rename_for_c(out, btf, t.name_off())?;
+        for (i, v) in t.datasec_vars().enumerate() {
+            let slot = at + 12 + 12 * i as u64;
+            let ty = match btf.get(v.ty)?.kind() {
+                Kind::Func => plan.dummy.unwrap_or(v.ty.0),
+                _ => v.ty.0,
+            };
+            let name_off = btf.get(v.ty).map(|x| x.name_off().0).unwrap_or(0);
+            put(out, slot, name_off, e)?;
+            put(out, slot + 4, ty, e)?;
+            put(out, slot + 8, 32 * i as u32, e)?;
+        }
+    }
+    Ok(())
+}
+
+/// `BTF_FUNC_GLOBAL`.
+const FUNC_GLOBAL: u32 = 1;
 
 /// Turns '.' and '?' into '_' in the string at `name_off` of the copy
 /// `out` of `btf` (`.bss` becomes `_bss`, a valid struct name).
@@ -273,20 +409,27 @@ const VAR_GLOBAL_ALLOCATED: u32 = 1;
 /// libbpf's name for the 1-byte INT that sanitised ENUM64 members point to.
 const ENUM64_PLACEHOLDER: &str = "enum64_placeholder";
 
-/// `blob` (the fixed-up copy of `btf`) with a 1-byte, 8-bit INT named
-/// `name` appended as type `id` (the next id) and its name appended to the
-/// strings, as libbpf's `btf__add_int(btf, name, 1, 0)` does.
-fn append_int(blob: &[u8], btf: &Btf<'_>, id: u32, name: &str) -> Result<Vec<u8>> {
+/// A type appended to the object's BTF: its name and the three words after
+/// the name offset (info, size or type, one kind-specific word).
+struct Appended {
+    name: &'static str,
+    words: [u32; 3],
+}
+
+/// `blob` (the fixed-up copy of `btf`) with `new` appended as the next ids
+/// and their names appended to the strings, as libbpf's `btf__add_*` do.
+fn append_types(blob: &[u8], btf: &Btf<'_>, new: &[Appended]) -> Result<Vec<u8>> {
+    if new.is_empty() {
+        return Ok(blob.to_vec());
+    }
     let h = btf.header();
     let e = btf.endian();
     let bad = |what: &'static str| {
         Error::Btf(btf::Error::BadHeader(format!(
-            "cannot append the {name} type: {what}"
+            "cannot append {}: {what}",
+            new.iter().map(|a| a.name).collect::<Vec<_>>().join(", ")
         )))
     };
-    if id != btf.type_count() {
-        return Err(bad("ids do not end with this blob's types"));
-    }
     let hdr_len = usize::try_from(h.hdr_len).map_err(|_| bad("header length"))?;
     let types = blob
         .get(h.type_start..h.type_start + h.type_len)
@@ -298,43 +441,34 @@ fn append_int(blob: &[u8], btf: &Btf<'_>, id: u32, name: &str) -> Result<Vec<u8>
     if h.layout.is_some() {
         return Err(bad("the blob has a kind-layout section"));
     }
-    let name_off = u32::try_from(h.str_len).map_err(|_| bad("string section too large"))?;
-    let record = [
-        name_off,
-        info(Kind::Int.raw(), 0, false),
-        1,
-        // encoding 0 (unsigned, not char or bool), offset 0, 8 bits
-        8,
-    ];
-    let type_len = h.type_len + record.len() * 4;
-    let str_len = h.str_len + name.len() + 1;
+    let type_len = h.type_len + new.len() * 16;
+    let str_len = h.str_len + new.iter().map(|a| a.name.len() + 1).sum::<usize>();
+    let too_large = |_| bad("section too large");
     let mut out = Vec::with_capacity(hdr_len + type_len + str_len);
     out.extend_from_slice(header);
     // type_off stays 0 (types right after the header); strings follow them.
     let words = [
-        (8usize, 0u32),
-        (
-            12,
-            u32::try_from(type_len).map_err(|_| bad("type section too large"))?,
-        ),
-        (
-            16,
-            u32::try_from(type_len).map_err(|_| bad("type section too large"))?,
-        ),
-        (
-            20,
-            u32::try_from(str_len).map_err(|_| bad("string section too large"))?,
-        ),
+        (8u64, 0u32),
+        (12, u32::try_from(type_len).map_err(too_large)?),
+        (16, u32::try_from(type_len).map_err(too_large)?),
+        (20, u32::try_from(str_len).map_err(too_large)?),
     ];
     for (off, v) in words {
-        put(&mut out, off as u64, v, e)?;
+        put(&mut out, off, v, e)?;
     }
     out.extend_from_slice(types);
-    for w in record {
-        out.extend_from_slice(&e.u32_bytes(w));
+    let mut name_off = h.str_len;
+    for a in new {
+        out.extend_from_slice(&e.u32_bytes(u32::try_from(name_off).map_err(too_large)?));
+        for w in a.words {
+            out.extend_from_slice(&e.u32_bytes(w));
+        }
+        name_off += a.name.len() + 1;
     }
     out.extend_from_slice(strs);
-    out.extend_from_slice(name.as_bytes());
-    out.push(0);
+    for a in new {
+        out.extend_from_slice(a.name.as_bytes());
+        out.push(0);
+    }
     Ok(out)
 }

@@ -225,7 +225,9 @@ pub fn collect(obj: &Object, btf: Option<&Btf<'_>>) -> Result<Externs> {
         ex.kcfg_datasec = btf
             .find_by_name_kind(".kconfig", Kind::Datasec)
             .unwrap_or(TypeId(0));
-        ex.kcfg_data = vec![0; off.div_ceil(8) as usize * 8];
+        // As libbpf: the map (and its DATASEC) end where the last value
+        // ends, unrounded.
+        ex.kcfg_data = vec![0; off as usize];
         let config = kernel_config();
         let release = kernel_release().unwrap_or_default();
         for k in &ex.kcfg {

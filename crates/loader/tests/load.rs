@@ -63,6 +63,7 @@ fn every_fixture_agrees_with_libbpf() {
         "core_subprog",
         "core_types",
         "fentry_fexit",
+        "ksyms",
         "maps_globals",
         "regs",
         "sock_trace",

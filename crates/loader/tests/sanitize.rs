@@ -279,3 +279,40 @@ fn signed_enums_lose_their_sign_without_enum64() {
         loader::sys::btf_load(&fixed).unwrap();
     }
 }
+
+/// The BTF the loader hands to BPF_BTF_LOAD is the one libbpf hands it:
+/// for every fixture bpftool loads whole, the kernel's copy of libbpf's BTF
+/// (fixtures/oracle/kernel-btf/, scripts/record-kernel-btf-oracle.sh) dumps
+/// exactly as ours fixed up for the same kernel's features.
+#[test]
+fn fixed_up_btf_is_what_libbpf_loads() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/oracle/kernel-btf");
+    let mut compared = 0;
+    for (name, bytes) in fixtures() {
+        let stem = name.trim_end_matches(".bpf.o");
+        let Ok(want) = std::fs::read_to_string(dir.join(format!("{stem}.raw"))) else {
+            continue;
+        };
+        let obj = Object::parse(&bytes).unwrap();
+        let local = Btf::parse(obj.btf().unwrap()).unwrap();
+        let externs = loader::externs::collect(&obj, Some(&local)).unwrap();
+        // The recording kernel (6.18) supports every kind.
+        let fixed = fixup(&obj, &local, &externs, BtfFeatures::ALL).unwrap();
+        let mut got = Vec::new();
+        btf::dump::raw::dump_raw(&Btf::parse(&fixed[..]).unwrap(), &mut got);
+        let got = String::from_utf8(got).unwrap();
+        if got != want {
+            let first = got
+                .lines()
+                .zip(want.lines())
+                .find(|(a, b)| a != b)
+                .map(|(a, b)| format!("ours:   {a}\nlibbpf: {b}"));
+            panic!(
+                "{stem}: differs from libbpf's\n{}",
+                first.unwrap_or_else(|| "(length)".into())
+            );
+        }
+        compared += 1;
+    }
+    assert!(compared >= 10, "only {compared} objects compared");
+}
