@@ -335,12 +335,18 @@ pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Loaded> {
     // Per created map: its pin path (pinned by name) and whether it was reused.
     let mut pins: Vec<(Option<PathBuf>, bool)> = Vec::new();
     for m in defs {
-        let pin_path = (m.pinning == PIN_BY_NAME).then(|| {
-            opts.pin_root
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("/sys/fs/bpf"))
-                .join(&m.name)
-        });
+        let pin_path = match m.pinning == PIN_BY_NAME {
+            true => {
+                pin_component(&m.name, "map")?;
+                Some(
+                    opts.pin_root
+                        .clone()
+                        .unwrap_or_else(|| PathBuf::from("/sys/fs/bpf"))
+                        .join(&m.name),
+                )
+            }
+            false => None,
+        };
         // As libbpf: a map pinned at the path is reused when it has the
         // same type, sizes, max_entries, flags and map_extra; then it is
         // neither filled nor frozen nor pinned again.
@@ -618,13 +624,27 @@ fn pin(l: &Loaded, dir: &std::path::Path) -> Result<()> {
     })?;
     for p in &l.programs {
         if let ProgOutcome::Loaded { fd, .. } = &p.outcome {
+            pin_component(&p.name, "program")?;
             sys::obj_pin(fd, &dir.join(pin_name(&p.name)))
                 .map_err(sys_err("BPF_OBJ_PIN", format!("program '{}'", p.name)))?;
         }
     }
     for m in &l.maps {
+        pin_component(&m.name, "map")?;
         sys::obj_pin(&m.fd, &dir.join(pin_name(&m.name)))
             .map_err(sys_err("BPF_OBJ_PIN", format!("map '{}'", m.name)))?;
+    }
+    Ok(())
+}
+
+/// Refuses a name (from the object) that would not stay one file name
+/// under the pin directory.
+fn pin_component(name: &str, what: &str) -> Result<()> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+        return Err(Error::Map {
+            map: name.to_string(),
+            why: format!("{what} name cannot be pinned as a file name under the pin directory"),
+        });
     }
     Ok(())
 }
@@ -634,4 +654,20 @@ fn pin(l: &Loaded, dir: &std::path::Path) -> Result<()> {
 /// `maps_glo_rodata`).
 pub fn pin_name(name: &str) -> String {
     name.replace('.', "_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pin_names_stay_one_file_name() {
+        for bad in ["", ".", "..", "../etc", "a/b", "/abs"] {
+            assert!(pin_component(bad, "map").is_err(), "{bad:?}");
+        }
+        for good in ["btfx_pinned", "maps_glo.rodata", "..x", "a.b.c"] {
+            assert!(pin_component(good, "map").is_ok(), "{good:?}");
+        }
+        assert_eq!(pin_name("maps_glo.rodata"), "maps_glo_rodata");
+    }
 }
