@@ -212,10 +212,12 @@ struct Walk {
     max_ref: u32,
     /// Largest name offset.
     max_name: u32,
-    /// Local indices of types whose chain successor has a higher id (ids
-    /// known), or (index from the walk's start, successor) of every type
-    /// whose successor is above that index (ids not yet known).
+    /// Local indices of types whose chain successor has a higher id (a
+    /// walk that knows its ids).
     forward: Vec<u32>,
+    /// (index from the walk's start, successor) of every type whose
+    /// successor is above that index (a walk that does not know its ids
+    /// yet; `merge` turns these into `forward` entries).
     ups: Vec<(u32, u32)>,
     /// Word where the walk stopped.
     end: usize,

@@ -176,25 +176,13 @@ pub fn fixup(obj: &Object, btf: &Btf<'_>, externs: &Externs, feat: BtfFeatures) 
                     put(&mut out, m + 8, sz, e)?;
                 }
                 if !feat.datasec {
-                    // DATASEC -> STRUCT of the same size, named with '.' and
-                    // '?' turned into '_' (in the string table, as libbpf
-                    // does); each variable becomes a member of the variable's
-                    // name and type (a VAR, itself turned into an INT below)
-                    // at its offset.
-                    put(
-                        &mut out,
-                        at + 4,
-                        info(Kind::Struct.raw(), u32::from(t.vlen()), false),
-                        e,
-                    )?;
-                    rename_for_c(&mut out, btf, t.name_off())?;
-                    for (i, &(ty, off, _)) in vars.iter().enumerate() {
-                        let m = at + 12 + 12 * i as u64;
-                        let vname_off = btf.get(TypeId(ty)).map(|x| x.name_off().0).unwrap_or(0);
-                        put(&mut out, m, vname_off, e)?;
-                        put(&mut out, m + 4, ty, e)?;
-                        put(&mut out, m + 8, off.saturating_mul(8), e)?;
-                    }
+                    // Each variable becomes a member of its name and type (a
+                    // VAR, itself turned into an INT below) at its offset.
+                    let members: Vec<(u32, u32, u32)> = vars
+                        .iter()
+                        .map(|&(ty, off, _)| (name_of(btf, ty), ty, off))
+                        .collect();
+                    datasec_as_struct(&mut out, btf, &t, &members)?;
                 }
             }
             Kind::Var if !feat.datasec => {
@@ -299,7 +287,7 @@ fn ksyms_plan(btf: &Btf<'_>) -> KsymsPlan {
     let has_func = btf
         .types()
         .filter(|t| t.kind() == Kind::Datasec && btf.name(t.name_off()) == ".ksyms")
-        .flat_map(|t| t.datasec_vars().collect::<Vec<_>>())
+        .flat_map(|t| t.datasec_vars())
         .any(|v| btf.get(v.ty).is_ok_and(|t| t.kind() == Kind::Func));
     let int_id = btf
         .types()
@@ -364,24 +352,50 @@ fn fix_ksyms(
     put(out, at + 8, off, e)?;
     if !feat.datasec {
         // Then sanitised like any DATASEC (kfunc slots keep the dummy).
-        put(
-            out,
-            at + 4,
-            info(Kind::Struct.raw(), u32::from(t.vlen()), false),
-            e,
-        )?;
-        rename_for_c(out, btf, t.name_off())?;
+        let mut members = Vec::new();
         for (i, v) in t.datasec_vars().enumerate() {
-            let slot = at + 12 + 12 * i as u64;
             let ty = match btf.get(v.ty)?.kind() {
                 Kind::Func => plan.dummy.unwrap_or(v.ty.0),
                 _ => v.ty.0,
             };
-            let name_off = btf.get(v.ty).map(|x| x.name_off().0).unwrap_or(0);
-            put(out, slot, name_off, e)?;
-            put(out, slot + 4, ty, e)?;
-            put(out, slot + 8, 32 * i as u32, e)?;
+            members.push((name_of(btf, v.ty.0), ty, 4 * i as u32));
         }
+        datasec_as_struct(out, btf, t, &members)?;
+    }
+    Ok(())
+}
+
+/// The name offset of type `id` (0 when there is no such type).
+fn name_of(btf: &Btf<'_>, id: u32) -> u32 {
+    btf.get(TypeId(id)).map_or(0, |x| x.name_off().0)
+}
+
+/// libbpf's DATASEC -> STRUCT sanitising of the DATASEC `t` in `out`: a
+/// STRUCT of the same size, named with '.' and '?' turned into '_' (in the
+/// string table, as libbpf does), whose members are `(name_off, type, byte
+/// offset)`, one per variable slot.
+fn datasec_as_struct(
+    out: &mut [u8],
+    btf: &Btf<'_>,
+    t: &btf::Type<'_>,
+    members: &[(u32, u32, u32)],
+) -> Result<()> {
+    let e = btf.endian();
+    let Some(at) = btf.type_offset(t.id()) else {
+        return Ok(());
+    };
+    put(
+        out,
+        at + 4,
+        info(Kind::Struct.raw(), u32::from(t.vlen()), false),
+        e,
+    )?;
+    rename_for_c(out, btf, t.name_off())?;
+    for (i, &(name_off, ty, off)) in members.iter().enumerate() {
+        let m = at + 12 + 12 * i as u64;
+        put(out, m, name_off, e)?;
+        put(out, m + 4, ty, e)?;
+        put(out, m + 8, off.saturating_mul(8), e)?;
     }
     Ok(())
 }

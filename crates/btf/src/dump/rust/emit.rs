@@ -1,6 +1,8 @@
 //! Writing the Rust items: structs and unions with their accessors and
 //! layout assertions, enums, typedefs, opaque forward declarations.
 
+use std::fmt::Write;
+
 use super::layout::{Bit, CompLayout, FieldKind, Layouts};
 use super::naming::{Names, Slot};
 use super::render::{enum_repr, push_i, push_u, Render};
@@ -168,27 +170,17 @@ impl<'a, 'b> Emitter<'a, 'b> {
                         unique(&mut methods, &f.name),
                         unique(&mut methods, &format!("set_{}", f.name)),
                     );
-                    body.push_str("    /// Reads `");
-                    body.push_str(&f.name);
-                    body.push_str("`, kept as bytes because its type is over-aligned and this type is packed.\n    ///\n    /// # Safety\n    /// The bytes must hold a valid value of the type.\n    #[inline]\n    pub unsafe fn ");
-                    body.push_str(&get);
-                    body.push_str("(&self) -> ");
-                    body.push_str(&tyname);
-                    body.push_str(" {\n        unsafe { ::core::ptr::read_unaligned(self.");
-                    body.push_str(&f.name);
-                    body.push_str(".as_ptr().cast::<");
-                    body.push_str(&tyname);
-                    body.push_str(">()) }\n    }\n    /// Writes `");
-                    body.push_str(&f.name);
-                    body.push_str("` (see its getter).\n    #[inline]\n    pub fn ");
-                    body.push_str(&set);
-                    body.push_str("(&mut self, v: ");
-                    body.push_str(&tyname);
-                    body.push_str(") {\n        unsafe { ::core::ptr::write_unaligned(self.");
-                    body.push_str(&f.name);
-                    body.push_str(".as_mut_ptr().cast::<");
-                    body.push_str(&tyname);
-                    body.push_str(">(), v) }\n    }\n");
+                    let n = &f.name;
+                    // Writing to a String cannot fail.
+                    let _ = write!(
+                        body,
+                        "    /// Reads `{n}`, kept as bytes because its type is over-aligned and this type is packed.\n    \
+                         ///\n    /// # Safety\n    /// The bytes must hold a valid value of the type.\n    \
+                         #[inline]\n    pub unsafe fn {get}(&self) -> {tyname} {{\n        \
+                         unsafe {{ ::core::ptr::read_unaligned(self.{n}.as_ptr().cast::<{tyname}>()) }}\n    }}\n    \
+                         /// Writes `{n}` (see its getter).\n    #[inline]\n    pub fn {set}(&mut self, v: {tyname}) {{\n        \
+                         unsafe {{ ::core::ptr::write_unaligned(self.{n}.as_mut_ptr().cast::<{tyname}>(), v) }}\n    }}\n"
+                    );
                 }
                 _ => {}
             }
