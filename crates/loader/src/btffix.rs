@@ -354,11 +354,12 @@ fn fix_ksyms(
         // Then sanitised like any DATASEC (kfunc slots keep the dummy).
         let mut members = Vec::new();
         for (i, v) in t.datasec_vars().enumerate() {
-            let ty = match btf.get(v.ty)?.kind() {
-                Kind::Func => plan.dummy.unwrap_or(v.ty.0),
-                _ => v.ty.0,
+            // A kfunc slot already points to the dummy: member of its name.
+            let (name_off, ty) = match (btf.get(v.ty)?.kind(), plan.dummy) {
+                (Kind::Func, Some(dummy)) => (plan.dummy_name_off, dummy),
+                _ => (name_of(btf, v.ty.0), v.ty.0),
             };
-            members.push((name_of(btf, v.ty.0), ty, 4 * i as u32));
+            members.push((name_off, ty, 4 * i as u32));
         }
         datasec_as_struct(out, btf, t, &members)?;
     }

@@ -316,3 +316,36 @@ fn fixed_up_btf_is_what_libbpf_loads() {
     }
     assert!(compared >= 10, "only {compared} objects compared");
 }
+
+/// Without DATASEC support the `.ksyms` section becomes a struct `_ksyms`
+/// whose kfunc slots are members named and typed after `dummy_ksym`, 4
+/// bytes apart (libbpf sanitises after pointing the slots to the dummy).
+#[test]
+fn ksyms_without_datasec_is_a_struct_of_dummies() {
+    let (_, bytes) = fixtures()
+        .into_iter()
+        .find(|(n, _)| n == "ksyms.bpf.o")
+        .unwrap();
+    let obj = Object::parse(&bytes).unwrap();
+    let local = Btf::parse(obj.btf().unwrap()).unwrap();
+    let externs = loader::externs::collect(&obj, Some(&local)).unwrap();
+    let feat = BtfFeatures {
+        datasec: false,
+        ..BtfFeatures::ALL
+    };
+    let fixed = fixup(&obj, &local, &externs, feat).unwrap();
+    let out = Btf::parse(&fixed[..]).unwrap();
+    let s = out
+        .types()
+        .find(|t| out.name(t.name_off()) == "_ksyms")
+        .expect("no struct _ksyms");
+    assert_eq!((s.kind(), s.size(), s.vlen()), (Kind::Struct, 8, 2));
+    let dummy = TypeId(local.type_count());
+    for (i, m) in s.members().enumerate() {
+        assert_eq!(out.name(m.name_off), "dummy_ksym");
+        assert_eq!((m.ty, m.bit_offset), (dummy, 32 * i as u32));
+    }
+    if kernel_checks() {
+        loader::sys::btf_load(&fixed).unwrap();
+    }
+}
