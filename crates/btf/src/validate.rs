@@ -8,6 +8,9 @@
 //! first offending record. Finally chains of typedefs, modifiers, pointers and
 //! arrays are walked once each to reject loops (the kernel rejects them too).
 
+#[cfg(target_endian = "little")]
+mod fast;
+
 use crate::header::Header;
 use crate::layout::KindLayouts;
 use crate::types::COMMON_LEN;
@@ -236,10 +239,32 @@ impl Walk {
     }
 }
 
+/// `walk`, by its fast path where there is one (little-endian BTF on a
+/// little-endian host).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn walk_any<const BIG: bool, const IDS: bool>(
+    words: &[[u8; 4]],
+    h: &Header,
+    layouts: Option<&KindLayouts>,
+    types_len: usize,
+    from: usize,
+    stop: usize,
+    start_id: u32,
+    w: &mut Walk,
+) -> Result<()> {
+    #[cfg(target_endian = "little")]
+    if !BIG {
+        return fast::walk_le::<IDS>(words, h, layouts, types_len, from, stop, start_id, w);
+    }
+    walk::<BIG, IDS>(words, h, layouts, types_len, from, stop, start_id, w)
+}
+
 /// Steps over records from word `from` until word `stop` (at most the
 /// section end) is reached or passed. With `IDS`, `start_id +
 /// w.offsets.len()` is the id of the record at `from` and chain checks are
-/// done here; without, the ids are not known yet and chain edges that may go
+/// done here; without, the ids are not known yet, `w.offsets.len()` is the
+/// record's index from the start of the piece, and chain edges that may go
 /// up are kept in `ups` for the caller.
 #[allow(clippy::too_many_arguments)]
 fn walk<const BIG: bool, const IDS: bool>(
@@ -258,12 +283,8 @@ fn walk<const BIG: bool, const IDS: bool>(
     // Locals, so the hot loop keeps them in registers.
     let mut offsets = std::mem::take(&mut w.offsets);
     let mut wpos = from;
-    // The record's id (IDS) or its index from `from` (!IDS).
-    let mut id = if IDS {
-        start_id + offsets.len() as u32
-    } else {
-        0
-    };
+    // The record's id (IDS) or its index from the piece's start (!IDS).
+    let mut id = if IDS { start_id } else { 0 } + offsets.len() as u32;
     let stop = stop.min(nwords);
     while wpos < stop {
         let Some(&[name_w, info_w, third_w]) = words.get(wpos..wpos + 3) else {
@@ -423,7 +444,7 @@ fn scan_e<const BIG: bool>(
         }
     }
     if starts.len() == 1 {
-        walk::<BIG, true>(words, h, layouts, tl, 0, nwords, start_id, &mut w)?;
+        walk_any::<BIG, true>(words, h, layouts, tl, 0, nwords, start_id, &mut w)?;
     } else {
         parallel_walk::<BIG>(words, h, layouts, tl, &starts, start_id, &mut w)?;
     }
@@ -497,9 +518,9 @@ fn parallel_walk<const BIG: bool>(
         let mut g = slot.lock().unwrap_or_else(|e| e.into_inner());
         let (pw, res) = &mut *g;
         *res = Some(if i == 0 {
-            walk::<BIG, true>(words, h, layouts, tl, 0, stop(0), start_id, pw)
+            walk_any::<BIG, true>(words, h, layouts, tl, 0, stop(0), start_id, pw)
         } else {
-            walk::<BIG, false>(words, h, layouts, tl, starts[i], stop(i), 0, pw)
+            walk_any::<BIG, false>(words, h, layouts, tl, starts[i], stop(i), 0, pw)
         });
     };
     std::thread::scope(|s| {
@@ -521,7 +542,7 @@ fn parallel_walk<const BIG: bool>(
     }
     if w.end < nwords {
         let from = w.end;
-        walk::<BIG, true>(words, h, layouts, tl, from, nwords, start_id, w)?;
+        walk_any::<BIG, true>(words, h, layouts, tl, from, nwords, start_id, w)?;
     }
     Ok(())
 }

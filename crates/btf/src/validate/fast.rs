@@ -1,0 +1,401 @@
+//! The validation walk's fast path for little-endian BTF: the same checks
+//! as `walk`, for most records without a loop over their members.
+//!
+//! Stepping from record to record is a chain of dependent loads that a
+//! CPU cannot overlap, and `walk`'s loop over a record's members ends after
+//! a number of rounds that changes from record to record, so the branch
+//! that ends it is mispredicted about once per record that has members
+//! (43,000 times in a vmlinux). Here the first `WINDOW` words after a
+//! record's common part are always read as three 4-lane vectors and masked
+//! by a table row chosen by the record's layout class and length: the lanes
+//! that hold name offsets and those that hold type ids. Their maxima are
+//! kept lane-wise as `f32`, which SSE2 compares in one instruction (it has
+//! no unsigned 32-bit max) and which is exact for values below 2^24; an OR
+//! of every masked word tells whether one reached 2^24, and then the whole
+//! walk is done again by `walk` (no real BTF comes near: the kernel caps
+//! name offsets and type ids below that).
+//!
+//! Every record that is not plainly well-formed and short goes to `walk`,
+//! one record at a time: longer records, DATASEC, kinds known only from the
+//! layout section, reserved bits, unknown kinds, self-loops, and the last
+//! records of the section, whose window would run past its end. So errors,
+//! offsets, maxima and chain edges are exactly those of `walk`.
+
+use wide::{f32x4, i32x4};
+
+use super::{walk, Walk, ELEM_BITS, FIXED_BITS, RESERVED_INFO_BITS};
+use crate::header::Header;
+use crate::layout::KindLayouts;
+use crate::Result;
+
+/// Words after the common part that the fast path reads for every record:
+/// four members of a struct, six parameters of a function prototype, six
+/// enumerators (95% of vmlinux's records fit).
+const WINDOW: usize = 12;
+
+/// Records buffered before their offsets are appended: the loop makes no
+/// call (a call would spill the vector registers).
+const BATCH: usize = 256;
+
+/// Layout classes: which lanes of the window hold names and type ids.
+const NONE: u32 = 0;
+/// STRUCT, UNION: (name, type, offset) elements.
+const MEMBERS: u32 = 1;
+/// FUNC_PROTO: (name, type) elements.
+const PARAMS: u32 = 2;
+/// ENUM: (name, value) elements.
+const ENUM32: u32 = 3;
+/// ENUM64: (name, lo32, hi32) elements.
+const ENUM64: u32 = 4;
+/// ARRAY: element type, index type, nelems.
+const ARRAY: u32 = 5;
+
+/// What the fast path needs of a kind, as masks (no branch on the kind).
+#[derive(Clone, Copy)]
+struct KindInfo {
+    /// All ones when the third word is a type id.
+    ref3: u32,
+    /// All ones when the third word continues a reference chain.
+    chain3: u32,
+    /// All ones when the first body word continues one (arrays).
+    chain_w0: u32,
+    /// The class's first row of `MASKS` (`class << 4`), or `SLOW` for kinds
+    /// the fast path leaves to `walk` (DATASEC, unknown kinds).
+    row: u32,
+}
+
+const SLOW: u32 = 1 << 31;
+
+static KINDS: [KindInfo; 32] = {
+    const fn k(class: u32, ref3: bool, chain3: bool) -> KindInfo {
+        KindInfo {
+            ref3: 0u32.wrapping_sub(ref3 as u32),
+            chain3: 0u32.wrapping_sub(chain3 as u32),
+            chain_w0: 0u32.wrapping_sub((class == ARRAY) as u32),
+            row: class << 4,
+        }
+    }
+    let slow = KindInfo {
+        ref3: 0,
+        chain3: 0,
+        chain_w0: 0,
+        row: SLOW,
+    };
+    let mut t = [slow; 32];
+    t[1] = k(NONE, false, false); // INT
+    t[2] = k(NONE, true, true); // PTR
+    t[3] = k(ARRAY, false, false);
+    t[4] = k(MEMBERS, false, false); // STRUCT
+    t[5] = k(MEMBERS, false, false); // UNION
+    t[6] = k(ENUM32, false, false);
+    t[7] = k(NONE, false, false); // FWD
+    t[8] = k(NONE, true, true); // TYPEDEF
+    t[9] = k(NONE, true, true); // VOLATILE
+    t[10] = k(NONE, true, true); // CONST
+    t[11] = k(NONE, true, true); // RESTRICT
+    t[12] = k(NONE, true, false); // FUNC
+    t[13] = k(PARAMS, true, false); // FUNC_PROTO
+    t[14] = k(NONE, true, true); // VAR
+    t[16] = k(NONE, false, false); // FLOAT
+    t[17] = k(NONE, true, true); // DECL_TAG
+    t[18] = k(NONE, true, true); // TYPE_TAG
+    t[19] = k(ENUM64, false, false);
+    t
+};
+
+/// Is lane `i` of a window of `class` a name offset (`name`) or a type id?
+const fn lane(class: u32, i: usize, name: bool) -> bool {
+    match class {
+        MEMBERS => i % 3 == if name { 0 } else { 1 },
+        PARAMS => i % 2 == if name { 0 } else { 1 },
+        ENUM32 => name && i.is_multiple_of(2),
+        ENUM64 => name && i.is_multiple_of(3),
+        ARRAY => !name && i < 2,
+        _ => false,
+    }
+}
+
+/// Row `class << 4 | len` of the mask table: names and type ids among the
+/// first `len` lanes.
+#[derive(Clone, Copy)]
+struct Masks {
+    names: [i32x4; 3],
+    ids: [i32x4; 3],
+}
+
+const ROWS: usize = 128;
+
+static MASKS: [Masks; ROWS] = {
+    let none = Masks {
+        names: [i32x4::ZERO; 3],
+        ids: [i32x4::ZERO; 3],
+    };
+    let mut t = [none; ROWS];
+    let mut row = 0;
+    while row < ROWS {
+        let (class, len) = ((row >> 4) as u32, row & 15);
+        let mut n = [0i32; WINDOW];
+        let mut r = [0i32; WINDOW];
+        let mut i = 0;
+        while i < WINDOW && i < len {
+            n[i] = -(lane(class, i, true) as i32);
+            r[i] = -(lane(class, i, false) as i32);
+            i += 1;
+        }
+        let mut v = 0;
+        while v < 3 {
+            let at = v * 4;
+            t[row].names[v] = i32x4::new([n[at], n[at + 1], n[at + 2], n[at + 3]]);
+            t[row].ids[v] = i32x4::new([r[at], r[at + 1], r[at + 2], r[at + 3]]);
+            v += 1;
+        }
+        row += 1;
+    }
+    t
+};
+
+#[inline(always)]
+fn word(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// `walk::<false, IDS>` over the same range, with the same result.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn walk_le<const IDS: bool>(
+    words: &[[u8; 4]],
+    h: &Header,
+    layouts: Option<&KindLayouts>,
+    types_len: usize,
+    from: usize,
+    stop: usize,
+    start_id: u32,
+    w: &mut Walk,
+) -> Result<()> {
+    let types = words.as_flattened();
+    let nwords = words.len();
+    let stop = stop.min(nwords);
+    // What to restore if the maxima cannot be trusted.
+    let entry = (
+        w.offsets.len(),
+        w.forward.len(),
+        w.ups.len(),
+        w.max_name,
+        w.max_ref,
+    );
+    // A record at `pos <= last_fast` has its whole window in the section.
+    let last_fast = nwords.checked_sub(3 + WINDOW);
+    let (mut max_name, mut max_ref) = (0u32, 0u32);
+    let (mut names, mut ids, mut any) = (f32x4::ZERO, f32x4::ZERO, i32x4::ZERO);
+    let mut pos = from;
+    let mut batch = [0u32; BATCH];
+    while pos < stop {
+        let mut n = 0;
+        // The id (IDS) or the index from the walk's start of the record at
+        // `pos`, as `walk` counts.
+        let first = if IDS { start_id } else { 0 } + w.offsets.len() as u32;
+        // Records at or after `limit` are not for the fast path.
+        let limit = last_fast.map_or(0, |l| stop.min(l + 1));
+        while n < BATCH && pos < limit {
+            let Some(rec) = types.get(pos * 4..pos * 4 + 12 + 4 * WINDOW) else {
+                break;
+            };
+            let info = word(rec, 4);
+            let k = ((info >> 24) & 0x1f) as usize;
+            let fixed = ((FIXED_BITS >> (2 * k)) & 3) as usize;
+            let elem = ((ELEM_BITS >> (2 * k)) & 3) as usize;
+            let len = fixed + elem * (info & 0xffff) as usize;
+            let ki = &KINDS[k];
+            if (info & RESERVED_INFO_BITS) | (ki.row & SLOW) != 0 || len > WINDOW {
+                break;
+            }
+            let third = word(rec, 8);
+            let id = first + n as u32;
+            // The chain successor: the third word, or an array's element.
+            let next_id = (third & ki.chain3) | (word(rec, 12) & ki.chain_w0);
+            if next_id >= id {
+                if IDS {
+                    if next_id == id {
+                        break; // a self-loop: `walk` names it
+                    }
+                    w.forward.push(id - start_id);
+                } else if next_id != 0 {
+                    w.ups.push((id, next_id));
+                }
+            }
+            max_name = max_name.max(word(rec, 0));
+            max_ref = max_ref.max(third & ki.ref3);
+            let m = &MASKS[(ki.row as usize | len) & (ROWS - 1)];
+            for v in 0..3 {
+                let at = 12 + 16 * v;
+                let x: i32x4 = wide::bytemuck::pod_read_unaligned(&rec[at..at + 16]);
+                let (nm, im) = (x & m.names[v], x & m.ids[v]);
+                any |= nm | im;
+                names = names.fast_max(nm.round_float());
+                ids = ids.fast_max(im.round_float());
+            }
+            batch[n] = (pos * 4) as u32;
+            n += 1;
+            pos += 3 + len;
+        }
+        w.offsets.extend_from_slice(&batch[..n]);
+        if n == BATCH || pos >= stop {
+            continue;
+        }
+        // One record `walk`'s way, or all the rest near the section's end.
+        let until = match last_fast {
+            Some(l) if pos <= l => pos + 1,
+            _ => stop,
+        };
+        walk::<false, IDS>(words, h, layouts, types_len, pos, until, start_id, w)?;
+        pos = w.end;
+    }
+    if any.to_array().iter().fold(0, |a, &b| a | b) as u32 >= 1 << 24 {
+        // A name offset or type id too large for an exact f32: walk again.
+        let (offsets, forward, ups, mn, mr) = entry;
+        w.offsets.truncate(offsets);
+        w.forward.truncate(forward);
+        w.ups.truncate(ups);
+        (w.max_name, w.max_ref) = (mn, mr);
+        return walk::<false, IDS>(words, h, layouts, types_len, from, stop, start_id, w);
+    }
+    let top = |v: f32x4| v.to_array().iter().fold(0u32, |a, &b| a.max(b as u32));
+    w.max_name = w.max_name.max(max_name).max(top(names));
+    w.max_ref = w.max_ref.max(max_ref).max(top(ids));
+    w.end = pos;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::guess_boundary;
+    use super::*;
+
+    fn kernel(name: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/../../fixtures/kernels/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    type Seen = (Vec<u32>, u32, u32, Vec<u32>, Vec<(u32, u32)>, usize);
+
+    /// Walks `data`'s type section from word `from` with `walk` and with
+    /// the fast path; both must agree on everything, errors included.
+    fn agree<const IDS: bool>(data: &[u8], from: usize) -> std::result::Result<Seen, String> {
+        let h = Header::parse(data).unwrap();
+        let types = &data[h.type_start..h.type_start + h.type_len];
+        let (words, _) = types.as_chunks::<4>();
+        let run = |fast: bool| {
+            let mut w = Walk::new(16);
+            let r = if fast {
+                walk_le::<IDS>(words, &h, None, types.len(), from, words.len(), 1, &mut w)
+            } else {
+                walk::<false, IDS>(words, &h, None, types.len(), from, words.len(), 1, &mut w)
+            };
+            r.map(|()| (w.offsets, w.max_name, w.max_ref, w.forward, w.ups, w.end))
+                .map_err(|e| e.to_string())
+        };
+        let (exact, fast) = (run(false), run(true));
+        assert_eq!(exact, fast);
+        exact
+    }
+
+    fn put(data: &mut [u8], at: usize, v: u32) {
+        data[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    }
+
+    #[test]
+    fn fast_path_equals_walk_on_real_kernels() {
+        for k in [
+            "x86_64-6.18.btf",
+            "x86_64-6.12.btf",
+            "x86_64-6.1.btf",
+            "arm64-6.12.btf",
+        ] {
+            let data = kernel(k);
+            let (offsets, ..) = agree::<true>(&data, 0).unwrap();
+            assert!(offsets.len() > 100_000, "{k}");
+            // A piece from a guessed boundary, ids unknown.
+            let h = Header::parse(&data).unwrap();
+            let (words, _) = data[h.type_start..h.type_start + h.type_len].as_chunks::<4>();
+            let mid = guess_boundary::<false>(words, words.len() / 2, h.str_len as u64).unwrap();
+            let (_, _, _, _, ups, _) = agree::<false>(&data, mid).unwrap();
+            assert!(!ups.is_empty(), "{k}");
+        }
+    }
+
+    /// Damage at many places, of the kinds the walk must catch or carry:
+    /// every result, error or not, is `walk`'s.
+    #[test]
+    fn fast_path_equals_walk_on_damaged_records() {
+        let clean = kernel("x86_64-6.18.btf");
+        let h = Header::parse(&clean).unwrap();
+        let (offsets, ..) = agree::<true>(&clean, 0).unwrap();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut errors, mut oks) = (0, 0);
+        for round in 0..300 {
+            let mut d = clean.clone();
+            let i = (rnd() % offsets.len() as u64) as usize;
+            let at = h.type_start + offsets[i] as usize;
+            let info = u32::from_le_bytes(d[at + 4..at + 8].try_into().unwrap());
+            match round % 6 {
+                // Another kind, same vlen: lengths and lanes change.
+                0 => put(
+                    &mut d,
+                    at + 4,
+                    (info & 0xffff) | ((rnd() % 21) as u32) << 24,
+                ),
+                // Reserved bits.
+                1 => put(&mut d, at + 4, info | 0x0010_0000),
+                // A struct of 4095 members.
+                2 => put(&mut d, at + 4, (4 << 24) | 0x0fff),
+                // A pointer to itself.
+                3 => {
+                    put(&mut d, at + 4, 2 << 24);
+                    put(&mut d, at + 8, i as u32 + 1);
+                }
+                // A name offset or type id of 2^24 or more in the body.
+                4 => put(
+                    &mut d,
+                    at + 12 + 4 * (rnd() % 4) as usize,
+                    (1 << 24) + rnd() as u32 % 7,
+                ),
+                // Any word of the first six.
+                _ => put(&mut d, at + (rnd() % 6) as usize * 4, rnd() as u32),
+            }
+            match agree::<true>(&d, 0) {
+                Ok(_) => oks += 1,
+                Err(_) => errors += 1,
+            }
+        }
+        assert!(errors > 30 && oks > 30, "{errors} errors, {oks} clean");
+    }
+
+    /// A member name offset of 2^24 or more cannot be kept exactly as an
+    /// f32: the walk is done again by `walk`, so the maximum is exact.
+    #[test]
+    fn large_values_are_exact() {
+        let mut d = kernel("x86_64-6.18.btf");
+        let h = Header::parse(&d).unwrap();
+        let (offsets, ..) = agree::<true>(&d, 0).unwrap();
+        let types = h.type_start;
+        let st = offsets
+            .iter()
+            .map(|&o| types + o as usize)
+            .find(|&at| {
+                let info = u32::from_le_bytes(d[at + 4..at + 8].try_into().unwrap());
+                (info >> 24) & 0x1f == 4 && (1..=4).contains(&(info & 0xffff))
+            })
+            .unwrap();
+        put(&mut d, st + 12, (1 << 24) + 1);
+        let (_, max_name, ..) = agree::<true>(&d, 0).unwrap();
+        assert_eq!(max_name, (1 << 24) + 1);
+    }
+}
