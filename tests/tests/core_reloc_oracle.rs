@@ -73,10 +73,23 @@ fn ours(obj: &Path, target: &Path, style: LogStyle) -> (Vec<String>, bool) {
         .expect("elf")
         .expect(".BTF.ext");
     let ext = BtfExt::parse(&ext_bytes, &local).expect("BTF.ext");
-    let mut progs = programs(&elf, local.endian());
     let tbytes = std::fs::read(target).expect("target");
     let tbtf = Btf::parse(&tbytes[..]).expect("target BTF");
+    let mut progs = programs(&elf, local.endian());
     let report = relocate_with(&local, &ext, &mut progs, Target::new(&tbtf), style);
+    // `btfx reloc`'s way: candidates searched for while the target parses.
+    let names = core_reloc::wanted_names(&local, &ext);
+    let (tbtf2, found) = Btf::parse_scanning(&tbytes, Default::default(), &names).expect("target");
+    let target2 = Target::new(&tbtf2).with_prefetched(&names, found);
+    let mut progs2 = programs(&elf, local.endian());
+    let report2 = relocate_with(&local, &ext, &mut progs2, target2, style);
+    assert_eq!(
+        report.log,
+        report2.log,
+        "{} on {}",
+        obj.display(),
+        target.display()
+    );
     let failed = report.failed();
     (report.log, failed)
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use btf::{Btf, ParseOptions};
+use btf::{Btf, ParseOptions, TypeId};
 use loader::sys::FileBytes;
 
 /// Where `vmlinux` points.
@@ -65,5 +65,18 @@ impl Loaded {
             None => None,
         };
         Btf::parse_any_with(&self.data, base, opts).map_err(|e| format!("{}: {e}", self.path))
+    }
+
+    /// [`Loaded::btf`], and the types of these essential names in it
+    /// (`Btf::scan_by_essential`), searched for on a second thread while
+    /// the BTF is parsed when it has no base.
+    pub fn btf_scanning(&self, names: &[&[u8]]) -> Result<(Btf<'_>, Vec<Vec<TypeId>>), String> {
+        if self.base.is_some() {
+            let btf = self.btf()?;
+            let found = btf.scan_by_essential(names);
+            return Ok((btf, found));
+        }
+        let opts = ParseOptions::default().threads(false);
+        Btf::parse_scanning(&self.data, opts, names).map_err(|e| format!("{}: {e}", self.path))
     }
 }

@@ -168,6 +168,39 @@ impl<'data> Btf<'data> {
         Self::parse_inner(bytes, base, opts)
     }
 
+    /// [`Btf::parse_any_with`] with no base, and meanwhile, on a second
+    /// thread, the search [`Btf::scan_by_essential`] makes for `names`
+    /// (by [`crate::index::scan_unvalidated`]; after the parse where that
+    /// does not apply). For a short-lived process that parses a kernel's
+    /// BTF to look up a few names once, as `btfx reloc` does: the search
+    /// is no longer on its critical path. The lists are exactly those of
+    /// `scan_by_essential`.
+    pub fn parse_scanning(
+        data: &'data [u8],
+        opts: ParseOptions,
+        names: &[&[u8]],
+    ) -> Result<(Btf<'data>, Vec<Vec<TypeId>>)> {
+        if names.is_empty() || data.starts_with(b"\x7fELF") {
+            let btf = Self::parse_any_with(data, None, opts)?;
+            let found = btf.scan_by_essential(names);
+            return Ok((btf, found));
+        }
+        let (parsed, scanned) = std::thread::scope(|s| {
+            let scan = std::thread::Builder::new()
+                .stack_size(64 << 10)
+                .spawn_scoped(s, || crate::index::scan_unvalidated(data, names));
+            let parsed = Self::parse_any_with(data, None, opts);
+            let scanned = scan.ok().and_then(|t| t.join().ok()).flatten();
+            (parsed, scanned)
+        });
+        let btf = parsed?;
+        let found = match scanned {
+            Some(found) => found,
+            None => btf.scan_by_essential(names),
+        };
+        Ok((btf, found))
+    }
+
     /// The raw bytes of this blob (header included).
     pub fn raw_bytes(&self) -> &[u8] {
         &self.data

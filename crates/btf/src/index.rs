@@ -208,6 +208,119 @@ impl Iterator for Chain<'_> {
     }
 }
 
+/// What `scan_by_essential` tests each named type with. A 64 Ki-bit filter
+/// on the first bytes of each wanted name rejects almost every type without
+/// finding where its name ends. Three bytes (hashed) when every wanted name
+/// has at least two: a type whose essential name is a wanted one starts with
+/// the same three bytes, the third being its NUL or the '_' of a flavour
+/// when the name has two. Otherwise two bytes (the second is the NUL of a
+/// one-letter name).
+struct EssentialFilter<'n> {
+    names: &'n [&'n [u8]],
+    wide: bool,
+    /// Bytes of a name the filter looks at.
+    plen: u32,
+    bits: Vec<u64>,
+}
+
+impl<'n> EssentialFilter<'n> {
+    fn new(names: &'n [&'n [u8]]) -> EssentialFilter<'n> {
+        let wide = names.iter().all(|n| n.len() >= 2);
+        let mut f = EssentialFilter {
+            names,
+            wide,
+            plen: if wide { 3 } else { 2 },
+            bits: vec![0u64; 1024],
+        };
+        for n in names {
+            let k = f.key(n);
+            f.bits[k >> 6] |= 1 << (k & 63);
+            if wide && n.len() == 2 {
+                let k = f.key(&[n[0], n[1], b'_']);
+                f.bits[k >> 6] |= 1 << (k & 63);
+            }
+        }
+        f
+    }
+
+    #[inline]
+    fn key(&self, b: &[u8]) -> usize {
+        let (x, y, z) = (
+            b.first().copied().unwrap_or(0) as usize,
+            b.get(1).copied().unwrap_or(0) as usize,
+            b.get(2).copied().unwrap_or(0) as usize,
+        );
+        if self.wide {
+            (x << 8 | y) ^ (z.wrapping_mul(0x9e5) & 0xffff)
+        } else {
+            x << 8 | y
+        }
+    }
+
+    /// May a name starting with `head` (`plen` bytes) be a wanted one?
+    #[inline]
+    fn passes(&self, head: &[u8]) -> bool {
+        let k = self.key(head);
+        self.bits[k >> 6] & (1 << (k & 63)) != 0
+    }
+
+    /// Adds `id` to the list of each wanted name equal to `name`'s
+    /// essential part.
+    fn record(&self, name: &[u8], id: TypeId, out: &mut [Vec<TypeId>]) {
+        let ess = essential_bytes(name);
+        for (n, o) in self.names.iter().zip(out.iter_mut()) {
+            if *n == ess {
+                o.push(id);
+            }
+        }
+    }
+}
+
+/// [`Btf::scan_by_essential`] on bytes not parsed yet, so that it can run
+/// on another thread while they are (see [`Btf::parse_scanning`]): for the
+/// raw, non-split BTF in `data`, the same lists `scan_by_essential` gives
+/// once `data` parses. `None` where this plain walk does not apply (ELF
+/// input, a kind layout section) or the bytes are not well-formed enough to
+/// walk; whether they are valid BTF is left to the parse.
+pub fn scan_unvalidated(data: &[u8], names: &[&[u8]]) -> Option<Vec<Vec<TypeId>>> {
+    let h = crate::header::Header::parse(data).ok()?;
+    if h.layout.is_some() {
+        return None;
+    }
+    let types = data.get(h.type_start..h.type_start.checked_add(h.type_len)?)?;
+    let strs = data.get(h.str_start..h.str_start.checked_add(h.str_len)?)?;
+    let filter = EssentialFilter::new(names);
+    let e = h.endian;
+    let plen = filter.plen as usize;
+    // Types whose names pass the filter: (id, name offset).
+    let mut maybe = Vec::new();
+    let (mut pos, mut id) = (0usize, 1u32);
+    while pos < types.len() {
+        let name = e.u32_at(types, pos)? as usize;
+        let words = crate::validate::record_words(e.u32_at(types, pos + 4)?)?;
+        // Anonymous types too (name 0 is the empty string): a branch on
+        // anonymity would be mispredicted at nearly every FUNC_PROTO and PTR.
+        if let Some(head) = strs.get(name..name.saturating_add(plen)) {
+            if filter.passes(head) {
+                maybe.push((id, name));
+            }
+        }
+        pos = pos.checked_add(words * 4)?;
+        id = id.checked_add(1)?;
+    }
+    let mut out = vec![Vec::new(); names.len()];
+    for (id, off) in maybe {
+        if off == 0 {
+            continue; // anonymous
+        }
+        let s = strs.get(off..)?;
+        if let Some(n) = memchr::memchr(0, s) {
+            filter.record(&s[..n], TypeId(id), &mut out);
+        }
+    }
+    Some(out)
+}
+
 /// Types from which `scan_by_essential` uses a second thread.
 const SCAN_SPLIT_TYPES: usize = 16 * 1024;
 
@@ -224,56 +337,21 @@ impl Btf<'_> {
     /// are wanted once (a one-shot relocation); the index wins when the
     /// same BTF answers many lookups.
     pub fn scan_by_essential(&self, names: &[&[u8]]) -> Vec<Vec<TypeId>> {
-        // A 64 Ki-bit filter on the first bytes of each wanted name rejects
-        // almost every type without finding where its name ends. Three
-        // bytes (hashed) when every wanted name has at least two: a type
-        // whose essential name is a wanted one starts with the same three
-        // bytes, the third being its NUL or the '_' of a flavour when the
-        // name has two. Otherwise two bytes (the second is the NUL of a
-        // one-letter name).
-        let wide = names.iter().all(|n| n.len() >= 2);
-        let plen = if wide { 3 } else { 2 };
-        let key = move |b: &[u8]| -> usize {
-            let (x, y, z) = (
-                b.first().copied().unwrap_or(0) as usize,
-                b.get(1).copied().unwrap_or(0) as usize,
-                b.get(2).copied().unwrap_or(0) as usize,
-            );
-            if wide {
-                (x << 8 | y) ^ (z.wrapping_mul(0x9e5) & 0xffff)
-            } else {
-                x << 8 | y
-            }
-        };
-        let mut filter = vec![0u64; 1024];
-        let mut add = |k: usize| filter[k >> 6] |= 1 << (k & 63);
-        for n in names {
-            add(key(n));
-            if wide && n.len() == 2 {
-                add(key(&[n[0], n[1], b'_']));
-            }
-        }
+        let filter = EssentialFilter::new(names);
         let scan = |ids: std::ops::Range<usize>| -> Vec<Vec<TypeId>> {
             let mut out = vec![Vec::new(); names.len()];
             for (id, off) in self.local_name_offsets_in(ids) {
                 if off.is_anon() {
                     continue;
                 }
-                let Some(head) = self.str_prefix(off, plen) else {
+                let Some(head) = self.str_prefix(off, filter.plen) else {
                     continue;
                 };
-                let k = key(head);
-                if filter[k >> 6] & (1 << (k & 63)) == 0 {
+                if !filter.passes(head) {
                     continue;
                 }
-                let Some(name) = self.str_bytes(off) else {
-                    continue;
-                };
-                let ess = essential_bytes(name);
-                for (i, n) in names.iter().enumerate() {
-                    if *n == ess {
-                        out[i].push(id);
-                    }
+                if let Some(name) = self.str_bytes(off) {
+                    filter.record(name, id, &mut out);
                 }
             }
             out
@@ -347,10 +425,62 @@ mod tests {
         let found = btf.scan_by_essential(&wide);
         assert_eq!(found, expect(&wide));
         assert!(found.iter().filter(|f| !f.is_empty()).count() > 50);
+        // Before the parse, and during it.
+        assert_eq!(scan_unvalidated(&data, &wide).as_ref(), Some(&found));
+        let (parsed, during) = Btf::parse_scanning(&data, Default::default(), &wide).unwrap();
+        assert_eq!(parsed.type_count(), btf.type_count());
+        assert_eq!(during, found);
         // A one-letter name switches to the two-byte filter.
         let mut narrow = wide.clone();
         narrow.push(b"x");
-        assert_eq!(btf.scan_by_essential(&narrow), expect(&narrow));
+        let found = btf.scan_by_essential(&narrow);
+        assert_eq!(found, expect(&narrow));
+        assert_eq!(scan_unvalidated(&data, &narrow), Some(found));
+    }
+
+    /// On damaged bytes the scan before the parse gives up or agrees with
+    /// the scan after it; it never panics, and an input that does not parse
+    /// is the parse's to report.
+    #[test]
+    fn scan_unvalidated_on_damaged_bytes() {
+        let clean = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/kernels/x86_64-6.1.btf"
+        ))
+        .unwrap();
+        let wanted: [&[u8]; 4] = [b"task_struct", b"sock", b"pt_regs", b"x"];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let (mut parsed, mut refused) = (0, 0);
+        for round in 0..400 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut d = clean.clone();
+            let at = 24 + (seed as usize >> 8) % (d.len() - 28);
+            let v = if round % 2 == 0 {
+                seed as u32
+            } else {
+                0x0100_0000 + round
+            };
+            d[at..at + 4].copy_from_slice(&v.to_le_bytes());
+            let early = scan_unvalidated(&d, &wanted);
+            match Btf::parse(&d[..]) {
+                Ok(btf) => {
+                    parsed += 1;
+                    if let Some(early) = early {
+                        assert_eq!(early, btf.scan_by_essential(&wanted), "round {round}");
+                    }
+                }
+                Err(_) => refused += 1,
+            }
+        }
+        assert!(
+            parsed > 20 && refused > 20,
+            "{parsed} parsed, {refused} refused"
+        );
+        for cut in [0, 10, 24, 100, clean.len() / 2] {
+            let _ = scan_unvalidated(&clean[..cut], &wanted);
+        }
     }
 
     /// Flavours, `____` that is no separator, and name offsets pointing
@@ -412,5 +542,6 @@ mod tests {
         assert_eq!(by_index[0], ids(&[1, 2, 11, 12]));
         assert_eq!(by_index[1], ids(&[5, 14]));
         assert_eq!(btf.scan_by_essential(&wanted), by_index);
+        assert_eq!(scan_unvalidated(&data, &wanted), Some(by_index));
     }
 }

@@ -132,6 +132,18 @@ const KNOWN_BITS: u32 = {
     v
 };
 
+/// Words of the record whose info word is `info`, for kinds this code
+/// knows; `None` for other kinds and for reserved bits set.
+pub(crate) fn record_words(info: u32) -> Option<usize> {
+    let k = ((info >> 24) & 0x1f) as usize;
+    if info & RESERVED_INFO_BITS != 0 || (KNOWN_BITS >> k) & 1 == 0 {
+        return None;
+    }
+    let fixed = ((FIXED_BITS >> (2 * k)) & 3) as usize;
+    let elem = ((ELEM_BITS >> (2 * k)) & 3) as usize;
+    Some(3 + fixed + elem * (info & 0xffff) as usize)
+}
+
 /// The shape of a kind this code does not know, from the layout section
 /// (whole words only).
 #[cold]

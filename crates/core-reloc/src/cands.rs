@@ -35,10 +35,31 @@ impl<'t> Target<'t> {
     /// building the whole index; the candidates (and their order) are the
     /// same either way.
     pub fn prefetch(&mut self, names: &[&[u8]]) {
-        if self.vmlinux.index_built() || names.is_empty() {
+        if self.vmlinux.index_built() {
             return;
         }
-        let found = self.vmlinux.scan_by_essential(names);
+        let missing: Vec<&[u8]> = names
+            .iter()
+            .copied()
+            .filter(|n| !self.prefetched.contains_key(*n))
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let found = self.vmlinux.scan_by_essential(&missing);
+        self.with_found(&missing, found);
+    }
+
+    /// This target with the vmlinux candidates of `names` already found:
+    /// `found[i]` must list the vmlinux types of essential name `names[i]`
+    /// in ascending id order, as [`Btf::scan_by_essential`] or
+    /// [`Btf::parse_scanning`] give them.
+    pub fn with_prefetched(mut self, names: &[&[u8]], found: Vec<Vec<TypeId>>) -> Target<'t> {
+        self.with_found(names, found);
+        self
+    }
+
+    fn with_found(&mut self, names: &[&[u8]], found: Vec<Vec<TypeId>>) {
         for (n, ids) in names.iter().zip(found) {
             self.prefetched.insert(n.to_vec(), ids);
         }

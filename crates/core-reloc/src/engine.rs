@@ -373,18 +373,12 @@ pub fn relocate<'a>(
     relocate_with(local, ext, programs, target, LogStyle::Libbpf)
 }
 
-/// [`relocate`] reproducing the log of a given libbpf build (see [`LogStyle`]).
-pub fn relocate_with<'a>(
-    local: &'a Btf<'a>,
-    ext: &BtfExt,
-    programs: &mut [Program],
-    target: Target<'a>,
-    style: LogStyle,
-) -> Report {
-    let mut report = Report::default();
-    let mut target = target;
-    // The essential names this object will search for, fetched in one pass
-    // when the target's index is not built yet.
+/// The essential names whose target candidates relocating this object
+/// looks up, each once, in the order of its CO-RE records. A one-shot
+/// loader can search the target for them while it parses it
+/// ([`btf::Btf::parse_scanning`]) and hand the result to
+/// [`Target::with_prefetched`].
+pub fn wanted_names<'a>(local: &'a Btf<'a>, ext: &BtfExt) -> Vec<&'a [u8]> {
     let mut names: Vec<&[u8]> = Vec::new();
     for rec in ext.core_relos.iter().flat_map(|s| s.records.iter()) {
         if let Some(t) = local.type_by_id(rec.type_id) {
@@ -395,7 +389,22 @@ pub fn relocate_with<'a>(
             }
         }
     }
-    target.prefetch(&names);
+    names
+}
+
+/// [`relocate`] reproducing the log of a given libbpf build (see [`LogStyle`]).
+pub fn relocate_with<'a>(
+    local: &'a Btf<'a>,
+    ext: &BtfExt,
+    programs: &mut [Program],
+    target: Target<'a>,
+    style: LogStyle,
+) -> Report {
+    let mut report = Report::default();
+    let mut target = target;
+    // The names this object will search for, fetched in one pass when the
+    // target's index is not built yet (and they were not given).
+    target.prefetch(&wanted_names(local, ext));
     let mut r = Relocator::new(local, target);
     for sec in &ext.core_relos {
         report.log.push(format!(

@@ -71,8 +71,8 @@ mod util;
 pub use calc::Fixup;
 pub use cands::{Cand, Target};
 pub use engine::{
-    relocate, relocate_with, CandidateOutcome, ComputeError, Decision, Outcome, Program,
-    RelocRecord, Relocator, Report,
+    relocate, relocate_with, wanted_names, CandidateOutcome, ComputeError, Decision, Outcome,
+    Program, RelocRecord, Relocator, Report,
 };
 pub use error::{Error, Result};
 pub use ext::{BtfExt, CoreRelo, FuncInfo, LineInfo};

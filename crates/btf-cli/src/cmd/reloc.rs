@@ -57,12 +57,14 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         mut programs,
     } = loader::load::core_inputs(&obj).map_err(|e| format!("{}: {e}", a.object))?;
     let loaded = Loaded::open(&a.target, None)?;
-    let target = loaded.btf()?;
+    let names = core_reloc::wanted_names(&local, &ext);
+    let (target, found) = loaded.btf_scanning(&names)?;
     let style = match a.log_style {
         Style::Libbpf => LogStyle::Libbpf,
         Style::Bpftool => LogStyle::Bpftool,
     };
-    let report = relocate_with(&local, &ext, &mut programs, Target::new(&target), style);
+    let target = Target::new(&target).with_prefetched(&names, found);
+    let report = relocate_with(&local, &ext, &mut programs, target, style);
     let out = match a.format {
         Format::Log => {
             let mut s = String::new();
