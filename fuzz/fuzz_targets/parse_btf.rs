@@ -7,9 +7,16 @@ use btf::{Btf, TypeId};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    // The candidate search that runs before validation (btfx reloc) must
+    // survive any bytes, and agree with the search after a parse.
+    let wanted: [&[u8]; 3] = [b"task_struct", b"x", b"ab"];
+    let early = btf::index::scan_unvalidated(data, &wanted);
     let Ok(btf) = Btf::parse_any(data, None) else {
         return;
     };
+    if let Some(early) = early {
+        assert_eq!(early, btf.scan_by_essential(&wanted));
+    }
     let mut out = Vec::new();
     btf::dump::raw::dump_raw(&btf, &mut out);
     out.clear();

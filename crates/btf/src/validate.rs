@@ -743,6 +743,8 @@ fn check_loops<const BIG: bool>(
             .map(|v| v as usize)
             .filter(|&v| v < offsets.len())
     };
+    // The types on the current walk, marked done when it ends.
+    let mut path: Vec<usize> = Vec::new();
     for &start in forward {
         let start = start as usize;
         if get(&state, start) != NEW {
@@ -752,12 +754,14 @@ fn check_loops<const BIG: bool>(
             continue; // ends chains: nothing to walk, nothing to mark
         };
         set(&mut state, start, ON_PATH);
+        path.push(start);
         let mut cur = start;
         let mut ni = first;
         loop {
             match get(&state, ni) {
                 NEW => {
                     set(&mut state, ni, ON_PATH);
+                    path.push(ni);
                     cur = ni;
                     match next(cur) {
                         Some(n) => ni = n,
@@ -777,13 +781,8 @@ fn check_loops<const BIG: bool>(
                 _ => break,
             }
         }
-        let mut cur = start;
-        while get(&state, cur) == ON_PATH {
-            set(&mut state, cur, DONE);
-            match next(cur) {
-                Some(n) => cur = n,
-                None => break,
-            }
+        for i in path.drain(..) {
+            set(&mut state, i, DONE);
         }
     }
     Ok(())
