@@ -503,7 +503,6 @@ fn parallel_walk<const BIG: bool>(
     start_id: u32,
     w: &mut Walk,
 ) -> Result<()> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     let nwords = words.len();
     let stop = |i: usize| starts.get(i + 1).copied().unwrap_or(nwords);
@@ -518,40 +517,61 @@ fn parallel_walk<const BIG: bool>(
         })
         .collect();
     let first = Mutex::new((std::mem::replace(w, Walk::new(0)), None));
-    let next = AtomicUsize::new(0);
-    let work = || loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let slot = if i == 0 {
+    let slot = |i: usize| {
+        if i == 0 {
             Some(&first)
         } else {
             pieces.get(i - 1)
-        };
-        let Some(slot) = slot else { break };
-        let mut g = slot.lock().unwrap_or_else(|e| e.into_inner());
-        let (pw, res) = &mut *g;
-        *res = Some(if i == 0 {
-            walk_any::<BIG, true>(words, h, layouts, tl, 0, stop(0), start_id, pw)
-        } else {
-            walk_any::<BIG, false>(words, h, layouts, tl, starts[i], stop(i), 0, pw)
-        });
+        }
     };
-    std::thread::scope(|s| {
+    // Each thread takes, in order, the pieces nobody has taken: a piece is
+    // locked while it is walked, so once this thread runs out every piece
+    // is walked or being walked by the other.
+    let work = || {
+        for i in 0..starts.len() {
+            let Some(Ok(mut g)) = slot(i).map(Mutex::try_lock) else {
+                continue;
+            };
+            let (pw, res) = &mut *g;
+            if res.is_some() {
+                continue;
+            }
+            *res = Some(if i == 0 {
+                walk_any::<BIG, true>(words, h, layouts, tl, 0, stop(0), start_id, pw)
+            } else {
+                walk_any::<BIG, false>(words, h, layouts, tl, starts[i], stop(i), 0, pw)
+            });
+        }
+    };
+    // Joins the pieces in order, each as soon as it is done, so the joining
+    // overlaps the other thread's last piece.
+    let join = || -> Result<Walk> {
+        let take = |m: &Mutex<(Walk, Option<Result<()>>)>| {
+            let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
+            (std::mem::replace(&mut g.0, Walk::new(0)), g.1.take())
+        };
+        let (mut w, res) = take(&first);
+        res.unwrap_or(Ok(()))?;
+        for (i, piece) in pieces.iter().enumerate() {
+            if w.end != starts[i + 1] {
+                break;
+            }
+            let (pw, res) = take(piece);
+            if !matches!(res, Some(Ok(()))) {
+                break;
+            }
+            merge::<BIG>(words, &mut w, pw, start_id)?;
+        }
+        Ok(w)
+    };
+    *w = std::thread::scope(|s| {
         // If no thread can be started, this one does every piece.
         let _ = std::thread::Builder::new()
             .stack_size(64 << 10)
             .spawn_scoped(s, work);
         work();
-    });
-    let (fw, fres) = first.into_inner().unwrap_or_else(|e| e.into_inner());
-    *w = fw;
-    fres.unwrap_or(Ok(()))?;
-    for (i, piece) in pieces.into_iter().enumerate() {
-        let (pw, res) = piece.into_inner().unwrap_or_else(|e| e.into_inner());
-        if w.end != starts[i + 1] || !matches!(res, Some(Ok(()))) {
-            break;
-        }
-        merge::<BIG>(words, w, pw, start_id)?;
-    }
+        join()
+    })?;
     if w.end < nwords {
         let from = w.end;
         walk_any::<BIG, true>(words, h, layouts, tl, from, nwords, start_id, w)?;
