@@ -528,7 +528,7 @@ fn parallel_walk<const BIG: bool>(
     // locked while it is walked, so once this thread runs out every piece
     // is walked or being walked by the other.
     let work = || {
-        for i in 0..starts.len() {
+        for (i, &from) in starts.iter().enumerate() {
             let Some(Ok(mut g)) = slot(i).map(Mutex::try_lock) else {
                 continue;
             };
@@ -539,7 +539,7 @@ fn parallel_walk<const BIG: bool>(
             *res = Some(if i == 0 {
                 walk_any::<BIG, true>(words, h, layouts, tl, 0, stop(0), start_id, pw)
             } else {
-                walk_any::<BIG, false>(words, h, layouts, tl, starts[i], stop(i), 0, pw)
+                walk_any::<BIG, false>(words, h, layouts, tl, from, stop(i), 0, pw)
             });
         }
     };
