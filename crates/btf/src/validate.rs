@@ -251,44 +251,54 @@ impl Walk {
     }
 }
 
+/// The type section being walked, and what every walk of it needs.
+#[derive(Clone, Copy)]
+struct Section<'a> {
+    /// The section as 32-bit words (a trailing partial word dropped).
+    words: &'a [[u8; 4]],
+    h: &'a Header,
+    layouts: Option<&'a KindLayouts>,
+    /// Length of the section in bytes.
+    len: usize,
+    /// Id of its first type.
+    start_id: u32,
+}
+
 /// `walk`, by its fast path where there is one (little-endian BTF on a
 /// little-endian host).
-#[allow(clippy::too_many_arguments)]
 #[inline]
 fn walk_any<const BIG: bool, const IDS: bool>(
-    words: &[[u8; 4]],
-    h: &Header,
-    layouts: Option<&KindLayouts>,
-    types_len: usize,
+    s: &Section<'_>,
     from: usize,
     stop: usize,
-    start_id: u32,
     w: &mut Walk,
 ) -> Result<()> {
     #[cfg(target_endian = "little")]
     if !BIG {
-        return fast::walk_le::<IDS>(words, h, layouts, types_len, from, stop, start_id, w);
+        return fast::walk_le::<IDS>(s, from, stop, w);
     }
-    walk::<BIG, IDS>(words, h, layouts, types_len, from, stop, start_id, w)
+    walk::<BIG, IDS>(s, from, stop, w)
 }
 
 /// Steps over records from word `from` until word `stop` (at most the
-/// section end) is reached or passed. With `IDS`, `start_id +
+/// section end) is reached or passed. With `IDS`, `s.start_id +
 /// w.offsets.len()` is the id of the record at `from` and chain checks are
 /// done here; without, the ids are not known yet, `w.offsets.len()` is the
 /// record's index from the start of the piece, and chain edges that may go
 /// up are kept in `ups` for the caller.
-#[allow(clippy::too_many_arguments)]
 fn walk<const BIG: bool, const IDS: bool>(
-    words: &[[u8; 4]],
-    h: &Header,
-    layouts: Option<&KindLayouts>,
-    types_len: usize,
+    s: &Section<'_>,
     from: usize,
     stop: usize,
-    start_id: u32,
     w: &mut Walk,
 ) -> Result<()> {
+    let &Section {
+        words,
+        h,
+        layouts,
+        len: types_len,
+        start_id,
+    } = s;
     let nwords = words.len();
     let mut max_ref = w.max_ref;
     let mut max_name = w.max_name;
@@ -455,10 +465,17 @@ fn scan_e<const BIG: bool>(
             }
         }
     }
+    let sec = Section {
+        words,
+        h,
+        layouts,
+        len: tl,
+        start_id,
+    };
     if starts.len() == 1 {
-        walk_any::<BIG, true>(words, h, layouts, tl, 0, nwords, start_id, &mut w)?;
+        walk_any::<BIG, true>(&sec, 0, nwords, &mut w)?;
     } else {
-        parallel_walk::<BIG>(words, h, layouts, tl, &starts, start_id, &mut w)?;
+        parallel_walk::<BIG>(&sec, &starts, &mut w)?;
     }
     let Walk {
         offsets,
@@ -493,17 +510,9 @@ fn scan_e<const BIG: bool>(
 
 /// Walks the pieces starting at `starts` (the first at word 0, into `w`)
 /// on two threads, then joins them in order; see `scan_e`.
-#[allow(clippy::too_many_arguments)]
-fn parallel_walk<const BIG: bool>(
-    words: &[[u8; 4]],
-    h: &Header,
-    layouts: Option<&KindLayouts>,
-    tl: usize,
-    starts: &[usize],
-    start_id: u32,
-    w: &mut Walk,
-) -> Result<()> {
+fn parallel_walk<const BIG: bool>(sec: &Section<'_>, starts: &[usize], w: &mut Walk) -> Result<()> {
     use std::sync::Mutex;
+    let (words, start_id) = (sec.words, sec.start_id);
     let nwords = words.len();
     let stop = |i: usize| starts.get(i + 1).copied().unwrap_or(nwords);
     // Every buffer is allocated here, not in the second thread: a thread's
@@ -537,9 +546,9 @@ fn parallel_walk<const BIG: bool>(
                 continue;
             }
             *res = Some(if i == 0 {
-                walk_any::<BIG, true>(words, h, layouts, tl, 0, stop(0), start_id, pw)
+                walk_any::<BIG, true>(sec, 0, stop(0), pw)
             } else {
-                walk_any::<BIG, false>(words, h, layouts, tl, from, stop(i), 0, pw)
+                walk_any::<BIG, false>(sec, from, stop(i), pw)
             });
         }
     };
@@ -574,7 +583,7 @@ fn parallel_walk<const BIG: bool>(
     })?;
     if w.end < nwords {
         let from = w.end;
-        walk_any::<BIG, true>(words, h, layouts, tl, from, nwords, start_id, w)?;
+        walk_any::<BIG, true>(sec, from, nwords, w)?;
     }
     Ok(())
 }

@@ -23,9 +23,7 @@
 
 use wide::{f32x4, i32x4};
 
-use super::{walk, Walk, ELEM_BITS, FIXED_BITS, RESERVED_INFO_BITS};
-use crate::header::Header;
-use crate::layout::KindLayouts;
+use super::{walk, Section, Walk, ELEM_BITS, FIXED_BITS, RESERVED_INFO_BITS};
 use crate::Result;
 
 /// Words after the common part that the fast path reads for every record:
@@ -160,17 +158,13 @@ fn word(b: &[u8], at: usize) -> u32 {
 }
 
 /// `walk::<false, IDS>` over the same range, with the same result.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn walk_le<const IDS: bool>(
-    words: &[[u8; 4]],
-    h: &Header,
-    layouts: Option<&KindLayouts>,
-    types_len: usize,
+    s: &Section<'_>,
     from: usize,
     stop: usize,
-    start_id: u32,
     w: &mut Walk,
 ) -> Result<()> {
+    let (words, start_id) = (s.words, s.start_id);
     let types = words.as_flattened();
     let nwords = words.len();
     let stop = stop.min(nwords);
@@ -246,7 +240,7 @@ pub(super) fn walk_le<const IDS: bool>(
             Some(l) if pos <= l => pos + 1,
             _ => stop,
         };
-        walk::<false, IDS>(words, h, layouts, types_len, pos, until, start_id, w)?;
+        walk::<false, IDS>(s, pos, until, w)?;
         pos = w.end;
     }
     if any.to_array().iter().fold(0, |a, &b| a | b) as u32 >= 1 << 24 {
@@ -256,7 +250,7 @@ pub(super) fn walk_le<const IDS: bool>(
         w.forward.truncate(forward);
         w.ups.truncate(ups);
         (w.max_name, w.max_ref) = (mn, mr);
-        return walk::<false, IDS>(words, h, layouts, types_len, from, stop, start_id, w);
+        return walk::<false, IDS>(s, from, stop, w);
     }
     let top = |v: f32x4| v.to_array().iter().fold(0u32, |a, &b| a.max(b as u32));
     w.max_name = w.max_name.max(max_name).max(top(names));
@@ -269,6 +263,7 @@ pub(super) fn walk_le<const IDS: bool>(
 mod tests {
     use super::super::guess_boundary;
     use super::*;
+    use crate::header::Header;
 
     fn kernel(name: &str) -> Vec<u8> {
         std::fs::read(format!(
@@ -286,12 +281,19 @@ mod tests {
         let h = Header::parse(data).unwrap();
         let types = &data[h.type_start..h.type_start + h.type_len];
         let (words, _) = types.as_chunks::<4>();
+        let sec = Section {
+            words,
+            h: &h,
+            layouts: None,
+            len: types.len(),
+            start_id: 1,
+        };
         let run = |fast: bool| {
             let mut w = Walk::new(16);
             let r = if fast {
-                walk_le::<IDS>(words, &h, None, types.len(), from, words.len(), 1, &mut w)
+                walk_le::<IDS>(&sec, from, words.len(), &mut w)
             } else {
-                walk::<false, IDS>(words, &h, None, types.len(), from, words.len(), 1, &mut w)
+                walk::<false, IDS>(&sec, from, words.len(), &mut w)
             };
             r.map(|()| (w.offsets, w.max_name, w.max_ref, w.forward, w.ups, w.end))
                 .map_err(|e| e.to_string())
