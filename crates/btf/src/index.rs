@@ -430,6 +430,9 @@ mod tests {
         let (parsed, during) = Btf::parse_scanning(&data, Default::default(), &wide).unwrap();
         assert_eq!(parsed.type_count(), btf.type_count());
         assert_eq!(during, found);
+        // The other byte order.
+        let big = crate::write::convert_endian(&data, crate::Endian::Big).unwrap();
+        assert_eq!(scan_unvalidated(&big, &wide).as_ref(), Some(&found));
         // A one-letter name switches to the two-byte filter.
         let mut narrow = wide.clone();
         narrow.push(b"x");
