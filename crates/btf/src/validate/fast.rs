@@ -182,8 +182,10 @@ pub(super) fn walk_le<const IDS: bool>(
     let (mut names, mut ids, mut any) = (f32x4::ZERO, f32x4::ZERO, i32x4::ZERO);
     let mut pos = from;
     let mut batch = [0u32; BATCH];
+    // Chain edges of the batch that `walk` would keep: (id, successor).
+    let mut edges = [(0u32, 0u32); BATCH];
     while pos < stop {
-        let mut n = 0;
+        let (mut n, mut ne) = (0, 0);
         // The id (IDS) or the index from the walk's start of the record at
         // `pos`, as `walk` counts.
         let first = if IDS { start_id } else { 0 } + w.offsets.len() as u32;
@@ -206,16 +208,18 @@ pub(super) fn walk_le<const IDS: bool>(
             let id = first + n as u32;
             // The chain successor: the third word, or an array's element.
             let next_id = (third & ki.chain3) | (word(rec, 12) & ki.chain_w0);
-            if next_id >= id {
-                if IDS {
-                    if next_id == id {
-                        break; // a self-loop: `walk` names it
-                    }
-                    w.forward.push(id - start_id);
-                } else if next_id != 0 {
-                    w.ups.push((id, next_id));
-                }
+            if IDS && next_id == id {
+                break; // a self-loop: `walk` names it
             }
+            // Kept without a branch: in a piece whose ids are not known yet
+            // most chain edges qualify, in no pattern a predictor learns.
+            let keep = if IDS {
+                next_id > id
+            } else {
+                next_id >= id && next_id != 0
+            };
+            edges[ne] = (id, next_id);
+            ne += usize::from(keep);
             max_name = max_name.max(word(rec, 0));
             max_ref = max_ref.max(third & ki.ref3);
             let m = &MASKS[(ki.row as usize | len) & (ROWS - 1)];
@@ -232,6 +236,13 @@ pub(super) fn walk_le<const IDS: bool>(
             pos += 3 + len;
         }
         w.offsets.extend_from_slice(&batch[..n]);
+        if IDS {
+            let start = start_id;
+            w.forward
+                .extend(edges[..ne].iter().map(|&(id, _)| id - start));
+        } else {
+            w.ups.extend_from_slice(&edges[..ne]);
+        }
         if n == BATCH || pos >= stop {
             continue;
         }
