@@ -298,8 +298,8 @@ pub fn scan_unvalidated(data: &[u8], names: &[&[u8]]) -> Option<Vec<Vec<TypeId>>
     while pos < types.len() {
         let name = e.u32_at(types, pos)? as usize;
         let words = crate::validate::record_words(e.u32_at(types, pos + 4)?)?;
-        // Anonymous types too (name 0 is the empty string): a branch on
-        // anonymity would be mispredicted at nearly every FUNC_PROTO and PTR.
+        // Anonymous types go through the filter too (offset 0 is the empty
+        // string) and are dropped below, with the few that pass it.
         if let Some(head) = strs.get(name..name.saturating_add(plen)) {
             if filter.passes(head) {
                 maybe.push((id, name));
