@@ -15,11 +15,14 @@
 //! walk is done again by `walk` (no real BTF comes near: the kernel caps
 //! name offsets and type ids below that).
 //!
-//! Every record that is not plainly well-formed and short goes to `walk`,
-//! one record at a time: longer records, DATASEC, kinds known only from the
-//! layout section, reserved bits, unknown kinds, self-loops, and the last
-//! records of the section, whose window would run past its end. So errors,
-//! offsets, maxima and chain edges are exactly those of `walk`.
+//! A record longer than one window (5% of vmlinux's) is read in as many
+//! windows as it needs, outside the hot loop (`long_record`): a struct's or
+//! prototype's lanes repeat every 12 words. Every record that is not plainly
+//! well-formed goes to `walk`, one record at a time: DATASEC, kinds known
+//! only from the layout section, reserved bits, unknown kinds, self-loops,
+//! and the last records of the section, whose windows would run past its
+//! end. So errors, offsets, maxima and chain edges are exactly those of
+//! `walk`.
 
 use wide::{f32x4, i32x4};
 
@@ -157,6 +160,74 @@ fn word(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
+/// What [`long_record`] found.
+struct Long {
+    names: f32x4,
+    ids: f32x4,
+    any: i32x4,
+    max_name: u32,
+    max_ref: u32,
+    /// Word after the record.
+    next: usize,
+}
+
+/// The record at word `pos` when it is well-formed but longer than one
+/// window: its body read in whole windows (a struct's or prototype's lanes
+/// repeat every 12 words), its offset and chain edge added to `w`. `None`
+/// (nothing done) for any other record, and where its windows would run
+/// past the section: `walk` takes those.
+fn long_record<const IDS: bool>(
+    types: &[u8],
+    pos: usize,
+    start_id: u32,
+    w: &mut Walk,
+) -> Option<Long> {
+    let at = pos.checked_mul(4)?;
+    let info = word(types.get(at..at + 8)?, 4);
+    let k = ((info >> 24) & 0x1f) as usize;
+    let len = ((FIXED_BITS >> (2 * k)) & 3) as usize
+        + ((ELEM_BITS >> (2 * k)) & 3) as usize * (info & 0xffff) as usize;
+    let ki = &KINDS[k];
+    if (info & RESERVED_INFO_BITS) | (ki.row & SLOW) != 0 || len <= WINDOW {
+        return None;
+    }
+    let rec = types.get(at..at + 12 + 4 * len.next_multiple_of(WINDOW))?;
+    let third = word(rec, 8);
+    let id = if IDS { start_id } else { 0 } + w.offsets.len() as u32;
+    let next_id = (third & ki.chain3) | (word(rec, 12) & ki.chain_w0);
+    if next_id >= id {
+        if IDS {
+            if next_id == id {
+                return None; // a self-loop: `walk` names it
+            }
+            w.forward.push(id - start_id);
+        } else if next_id != 0 {
+            w.ups.push((id, next_id));
+        }
+    }
+    let mut l = Long {
+        names: f32x4::ZERO,
+        ids: f32x4::ZERO,
+        any: i32x4::ZERO,
+        max_name: word(rec, 0),
+        max_ref: third & ki.ref3,
+        next: pos + 3 + len,
+    };
+    for (c, chunk) in rec[12..].chunks_exact(4 * WINDOW).enumerate() {
+        let left = len - c * WINDOW;
+        let m = &MASKS[(ki.row as usize | left.min(WINDOW)) & (ROWS - 1)];
+        for (v, lanes) in chunk.chunks_exact(16).enumerate() {
+            let x: i32x4 = wide::bytemuck::pod_read_unaligned(lanes);
+            let (nm, im) = (x & m.names[v], x & m.ids[v]);
+            l.any |= nm | im;
+            l.names = l.names.fast_max(nm.round_float());
+            l.ids = l.ids.fast_max(im.round_float());
+        }
+    }
+    w.offsets.push(at as u32);
+    Some(l)
+}
+
 /// `walk::<false, IDS>` over the same range, with the same result.
 pub(super) fn walk_le<const IDS: bool>(
     s: &Section<'_>,
@@ -244,6 +315,16 @@ pub(super) fn walk_le<const IDS: bool>(
             w.ups.extend_from_slice(&edges[..ne]);
         }
         if n == BATCH || pos >= stop {
+            continue;
+        }
+        // A record too long for one window, in as many as it needs.
+        if let Some(l) = long_record::<IDS>(types, pos, start_id, w) {
+            names = names.fast_max(l.names);
+            ids = ids.fast_max(l.ids);
+            any |= l.any;
+            max_name = max_name.max(l.max_name);
+            max_ref = max_ref.max(l.max_ref);
+            pos = l.next;
             continue;
         }
         // One record `walk`'s way, or all the rest near the section's end.
@@ -389,6 +470,28 @@ mod tests {
             }
         }
         assert!(errors > 30 && oks > 30, "{errors} errors, {oks} clean");
+    }
+
+    /// A name offset and a type id far into a long struct (past its first
+    /// window) are seen: the maxima move to them, as `walk`'s do.
+    #[test]
+    fn long_records_are_read_to_their_end() {
+        let mut d = kernel("x86_64-6.18.btf");
+        let h = Header::parse(&d).unwrap();
+        let (offsets, max_name, max_ref, ..) = agree::<true>(&d, 0).unwrap();
+        let st = offsets
+            .iter()
+            .map(|&o| h.type_start + o as usize)
+            .find(|&at| {
+                let info = u32::from_le_bytes(d[at + 4..at + 8].try_into().unwrap());
+                (info >> 24) & 0x1f == 4 && (info & 0xffff) >= 12
+            })
+            .unwrap();
+        // Member 10: words 30 (name) and 31 (type) of the body.
+        put(&mut d, st + 12 + 30 * 4, max_name + 1);
+        put(&mut d, st + 12 + 31 * 4, max_ref + 1);
+        let (_, n, r, ..) = agree::<true>(&d, 0).unwrap();
+        assert_eq!((n, r), (max_name + 1, max_ref + 1));
     }
 
     /// A member name offset of 2^24 or more cannot be kept exactly as an
