@@ -4,17 +4,17 @@
 //! `btf_dump` behind bpftool's header guard and `preserve_access_index`
 //! pragma). The work is split the way libbpf splits it:
 //!
-//! - [`layout`]: size and alignment of types, as `btf__resolve_size` and
+//! - `layout.rs`: size and alignment of types, as `btf__resolve_size` and
 //!   `btf__align_of` compute them;
-//! - [`order`]: the topological walk that decides which named definitions
+//! - `order.rs`: the topological walk that decides which named definitions
 //!   must come before which (strong links: embedding; weak links: through a
 //!   pointer to a named type, satisfiable by a forward declaration);
-//! - [`emit`]: emitting the queued definitions, with forward declarations
+//! - `emit.rs`: emitting the queued definitions, with forward declarations
 //!   where a cycle through pointers needs one;
-//! - [`decl`]: C declarator syntax for a chain of types (pointers, arrays,
+//! - `decl.rs`: C declarator syntax for a chain of types (pointers, arrays,
 //!   function prototypes, qualifiers);
-//! - [`record`]: struct/union bodies, bitfields, explicit padding, packing;
-//! - [`names`]: the `___N` suffixes that keep the tag and ordinary
+//! - `record.rs`: struct/union bodies, bitfields, explicit padding, packing;
+//! - `names.rs`: the `___N` suffixes that keep the tag and ordinary
 //!   namespaces free of duplicates.
 //!
 //! Hostile input (reference loops through structs, absurd nesting or
