@@ -160,11 +160,50 @@ fn word(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-/// What [`long_record`] found.
-struct Long {
+/// Lane-wise maxima of the name offsets and of the type ids read, as f32,
+/// and an OR of every masked word (which says whether the maxima are exact).
+#[derive(Clone, Copy)]
+struct Maxima {
     names: f32x4,
     ids: f32x4,
     any: i32x4,
+}
+
+impl Maxima {
+    const ZERO: Maxima = Maxima {
+        names: f32x4::ZERO,
+        ids: f32x4::ZERO,
+        any: i32x4::ZERO,
+    };
+
+    /// These maxima and those of one window (`4 * WINDOW` bytes) with the
+    /// lanes of `m`.
+    #[inline(always)]
+    fn window(self, b: &[u8], m: &Masks) -> Maxima {
+        let mut r = self;
+        for (v, lanes) in b.chunks_exact(16).take(3).enumerate() {
+            let x: i32x4 = wide::bytemuck::pod_read_unaligned(lanes);
+            let (nm, im) = (x & m.names[v], x & m.ids[v]);
+            r.any |= nm | im;
+            r.names = r.names.fast_max(nm.round_float());
+            r.ids = r.ids.fast_max(im.round_float());
+        }
+        r
+    }
+
+    #[inline]
+    fn join(self, o: Maxima) -> Maxima {
+        Maxima {
+            names: self.names.fast_max(o.names),
+            ids: self.ids.fast_max(o.ids),
+            any: self.any | o.any,
+        }
+    }
+}
+
+/// What [`long_record`] found.
+struct Long {
+    maxima: Maxima,
     max_name: u32,
     max_ref: u32,
     /// Word after the record.
@@ -206,9 +245,7 @@ fn long_record<const IDS: bool>(
         }
     }
     let mut l = Long {
-        names: f32x4::ZERO,
-        ids: f32x4::ZERO,
-        any: i32x4::ZERO,
+        maxima: Maxima::ZERO,
         max_name: word(rec, 0),
         max_ref: third & ki.ref3,
         next: pos + 3 + len,
@@ -216,13 +253,7 @@ fn long_record<const IDS: bool>(
     for (c, chunk) in rec[12..].chunks_exact(4 * WINDOW).enumerate() {
         let left = len - c * WINDOW;
         let m = &MASKS[(ki.row as usize | left.min(WINDOW)) & (ROWS - 1)];
-        for (v, lanes) in chunk.chunks_exact(16).enumerate() {
-            let x: i32x4 = wide::bytemuck::pod_read_unaligned(lanes);
-            let (nm, im) = (x & m.names[v], x & m.ids[v]);
-            l.any |= nm | im;
-            l.names = l.names.fast_max(nm.round_float());
-            l.ids = l.ids.fast_max(im.round_float());
-        }
+        l.maxima = l.maxima.window(chunk, m);
     }
     w.offsets.push(at as u32);
     Some(l)
@@ -250,7 +281,7 @@ pub(super) fn walk_le<const IDS: bool>(
     // A record at `pos <= last_fast` has its whole window in the section.
     let last_fast = nwords.checked_sub(3 + WINDOW);
     let (mut max_name, mut max_ref) = (0u32, 0u32);
-    let (mut names, mut ids, mut any) = (f32x4::ZERO, f32x4::ZERO, i32x4::ZERO);
+    let mut maxima = Maxima::ZERO;
     let mut pos = from;
     let mut batch = [0u32; BATCH];
     // Chain edges of the batch that `walk` would keep: (id, successor).
@@ -294,14 +325,7 @@ pub(super) fn walk_le<const IDS: bool>(
             max_name = max_name.max(word(rec, 0));
             max_ref = max_ref.max(third & ki.ref3);
             let m = &MASKS[(ki.row as usize | len) & (ROWS - 1)];
-            for v in 0..3 {
-                let at = 12 + 16 * v;
-                let x: i32x4 = wide::bytemuck::pod_read_unaligned(&rec[at..at + 16]);
-                let (nm, im) = (x & m.names[v], x & m.ids[v]);
-                any |= nm | im;
-                names = names.fast_max(nm.round_float());
-                ids = ids.fast_max(im.round_float());
-            }
+            maxima = maxima.window(&rec[12..], m);
             batch[n] = (pos * 4) as u32;
             n += 1;
             pos += 3 + len;
@@ -319,9 +343,7 @@ pub(super) fn walk_le<const IDS: bool>(
         }
         // A record too long for one window, in as many as it needs.
         if let Some(l) = long_record::<IDS>(types, pos, start_id, w) {
-            names = names.fast_max(l.names);
-            ids = ids.fast_max(l.ids);
-            any |= l.any;
+            maxima = maxima.join(l.maxima);
             max_name = max_name.max(l.max_name);
             max_ref = max_ref.max(l.max_ref);
             pos = l.next;
@@ -335,7 +357,7 @@ pub(super) fn walk_le<const IDS: bool>(
         walk::<false, IDS>(s, pos, until, w)?;
         pos = w.end;
     }
-    if any.to_array().iter().fold(0, |a, &b| a | b) as u32 >= 1 << 24 {
+    if maxima.any.to_array().iter().fold(0, |a, &b| a | b) as u32 >= 1 << 24 {
         // A name offset or type id too large for an exact f32: walk again.
         let (offsets, forward, ups, mn, mr) = entry;
         w.offsets.truncate(offsets);
@@ -345,8 +367,8 @@ pub(super) fn walk_le<const IDS: bool>(
         return walk::<false, IDS>(s, from, stop, w);
     }
     let top = |v: f32x4| v.to_array().iter().fold(0u32, |a, &b| a.max(b as u32));
-    w.max_name = w.max_name.max(max_name).max(top(names));
-    w.max_ref = w.max_ref.max(max_ref).max(top(ids));
+    w.max_name = w.max_name.max(max_name).max(top(maxima.names));
+    w.max_ref = w.max_ref.max(max_ref).max(top(maxima.ids));
     w.end = pos;
     Ok(())
 }
