@@ -132,6 +132,16 @@ const KNOWN_BITS: u32 = {
     v
 };
 
+/// Words after the common part of a record of a known kind whose info word
+/// is `info` (fixed words, then vlen elements): from constants held in
+/// registers, no table load.
+#[inline(always)]
+fn body_words(info: u32) -> usize {
+    let k = ((info >> 24) & 0x1f) as usize;
+    ((FIXED_BITS >> (2 * k)) & 3) as usize
+        + ((ELEM_BITS >> (2 * k)) & 3) as usize * (info & 0xffff) as usize
+}
+
 /// Words of the record whose info word is `info`, for kinds this code
 /// knows; `None` for other kinds and for reserved bits set.
 pub(crate) fn record_words(info: u32) -> Option<usize> {
@@ -139,9 +149,7 @@ pub(crate) fn record_words(info: u32) -> Option<usize> {
     if info & RESERVED_INFO_BITS != 0 || (KNOWN_BITS >> k) & 1 == 0 {
         return None;
     }
-    let fixed = ((FIXED_BITS >> (2 * k)) & 3) as usize;
-    let elem = ((ELEM_BITS >> (2 * k)) & 3) as usize;
-    Some(3 + fixed + elem * (info & 0xffff) as usize)
+    Some(3 + body_words(info))
 }
 
 /// The shape of a kind this code does not know, from the layout section
@@ -821,12 +829,17 @@ fn check_loops<const BIG: bool>(
 mod tests {
     use super::*;
 
-    fn vmlinux() -> Vec<u8> {
-        std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../fixtures/kernels/x86_64-6.18.btf"
+    /// A kernel BTF of `fixtures/kernels`.
+    pub(super) fn kernel(name: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/../../fixtures/kernels/{name}",
+            env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap()
+    }
+
+    fn vmlinux() -> Vec<u8> {
+        kernel("x86_64-6.18.btf")
     }
 
     /// Scans with and without the second thread; both must agree exactly,
@@ -841,7 +854,8 @@ mod tests {
         one
     }
 
-    fn put(data: &mut [u8], at: usize, v: u32) {
+    /// Writes a little-endian word at byte `at`.
+    pub(super) fn put(data: &mut [u8], at: usize, v: u32) {
         data[at..at + 4].copy_from_slice(&v.to_le_bytes());
     }
 

@@ -26,7 +26,7 @@
 
 use wide::{f32x4, i32x4};
 
-use super::{walk, Section, Walk, ELEM_BITS, FIXED_BITS, RESERVED_INFO_BITS};
+use super::{body_words, walk, Section, Walk, RESERVED_INFO_BITS};
 use crate::Result;
 
 /// Words after the common part that the fast path reads for every record:
@@ -224,8 +224,7 @@ fn long_record<const IDS: bool>(
     let at = pos.checked_mul(4)?;
     let info = word(types.get(at..at + 8)?, 4);
     let k = ((info >> 24) & 0x1f) as usize;
-    let len = ((FIXED_BITS >> (2 * k)) & 3) as usize
-        + ((ELEM_BITS >> (2 * k)) & 3) as usize * (info & 0xffff) as usize;
+    let len = body_words(info);
     let ki = &KINDS[k];
     if (info & RESERVED_INFO_BITS) | (ki.row & SLOW) != 0 || len <= WINDOW {
         return None;
@@ -299,9 +298,7 @@ pub(super) fn walk_le<const IDS: bool>(
             };
             let info = word(rec, 4);
             let k = ((info >> 24) & 0x1f) as usize;
-            let fixed = ((FIXED_BITS >> (2 * k)) & 3) as usize;
-            let elem = ((ELEM_BITS >> (2 * k)) & 3) as usize;
-            let len = fixed + elem * (info & 0xffff) as usize;
+            let len = body_words(info);
             let ki = &KINDS[k];
             if (info & RESERVED_INFO_BITS) | (ki.row & SLOW) != 0 || len > WINDOW {
                 break;
@@ -376,16 +373,9 @@ pub(super) fn walk_le<const IDS: bool>(
 #[cfg(test)]
 mod tests {
     use super::super::guess_boundary;
+    use super::super::tests::{kernel, put};
     use super::*;
     use crate::header::Header;
-
-    fn kernel(name: &str) -> Vec<u8> {
-        std::fs::read(format!(
-            "{}/../../fixtures/kernels/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    }
 
     type Seen = (Vec<u32>, u32, u32, Vec<u32>, Vec<(u32, u32)>, usize);
 
@@ -415,10 +405,6 @@ mod tests {
         let (exact, fast) = (run(false), run(true));
         assert_eq!(exact, fast);
         exact
-    }
-
-    fn put(data: &mut [u8], at: usize, v: u32) {
-        data[at..at + 4].copy_from_slice(&v.to_le_bytes());
     }
 
     #[test]
