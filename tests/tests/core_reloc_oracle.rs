@@ -79,7 +79,8 @@ fn ours(obj: &Path, target: &Path, style: LogStyle) -> (Vec<String>, bool) {
     let report = relocate_with(&local, &ext, &mut progs, Target::new(&tbtf), style);
     // `btfx reloc`'s way: candidates searched for while the target parses.
     let names = core_reloc::wanted_names(&local, &ext);
-    let (tbtf2, found) = Btf::parse_scanning(&tbytes, Default::default(), &names).expect("target");
+    let (tbtf2, found) =
+        Btf::parse_scanning(&tbytes, None, Default::default(), &names).expect("target");
     let target2 = Target::new(&tbtf2).with_prefetched(&names, found);
     let mut progs2 = programs(&elf, local.endian());
     let report2 = relocate_with(&local, &ext, &mut progs2, target2, style);

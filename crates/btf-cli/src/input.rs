@@ -58,25 +58,26 @@ impl Loaded {
     /// 5.7-8.3 ms with two threads, on a 2-vCPU VM).
     pub fn btf(&self) -> Result<Btf<'_>, String> {
         let opts = ParseOptions::default().threads(false);
-        let base = match &self.base {
-            Some((p, d)) => Some(Arc::new(
-                Btf::parse_any_with(d, None, opts).map_err(|e| format!("{p}: {e}"))?,
-            )),
-            None => None,
-        };
+        let base = self.base_btf(opts)?;
         Btf::parse_any_with(&self.data, base, opts).map_err(|e| format!("{}: {e}", self.path))
+    }
+
+    fn base_btf(&self, opts: ParseOptions) -> Result<Option<Arc<Btf<'_>>>, String> {
+        match &self.base {
+            Some((p, d)) => Btf::parse_any_with(d, None, opts)
+                .map(|b| Some(Arc::new(b)))
+                .map_err(|e| format!("{p}: {e}")),
+            None => Ok(None),
+        }
     }
 
     /// [`Loaded::btf`], and the types of these essential names in it
     /// (`Btf::scan_by_essential`), searched for on a second thread while
-    /// the BTF is parsed when it has no base.
+    /// the BTF is parsed (`Btf::parse_scanning`).
     pub fn btf_scanning(&self, names: &[&[u8]]) -> Result<(Btf<'_>, Vec<Vec<TypeId>>), String> {
-        if self.base.is_some() {
-            let btf = self.btf()?;
-            let found = btf.scan_by_essential(names);
-            return Ok((btf, found));
-        }
         let opts = ParseOptions::default().threads(false);
-        Btf::parse_scanning(&self.data, opts, names).map_err(|e| format!("{}: {e}", self.path))
+        let base = self.base_btf(opts)?;
+        Btf::parse_scanning(&self.data, base, opts, names)
+            .map_err(|e| format!("{}: {e}", self.path))
     }
 }

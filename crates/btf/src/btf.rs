@@ -168,20 +168,21 @@ impl<'data> Btf<'data> {
         Self::parse_inner(bytes, base, opts)
     }
 
-    /// [`Btf::parse_any_with`] with no base, and meanwhile, on a second
-    /// thread, the search [`Btf::scan_by_essential`] makes for `names`
-    /// (by [`crate::index::scan_unvalidated`]; after the parse where that
-    /// does not apply). For a short-lived process that parses a kernel's
-    /// BTF to look up a few names once, as `btfx reloc` does: the search
-    /// is no longer on its critical path. The lists are exactly those of
-    /// `scan_by_essential`.
+    /// [`Btf::parse_any_with`], and meanwhile, on a second thread, the
+    /// search [`Btf::scan_by_essential`] makes for `names` (by
+    /// [`crate::index::scan_unvalidated`]; after the parse where that does
+    /// not apply: split BTF, ELF input). For a short-lived process that
+    /// parses a kernel's BTF to look up a few names once, as `btfx reloc`
+    /// does: the search is no longer on its critical path. The lists are
+    /// exactly those of `scan_by_essential`.
     pub fn parse_scanning(
         data: &'data [u8],
+        base: Option<Arc<Btf<'data>>>,
         opts: ParseOptions,
         names: &[&[u8]],
     ) -> Result<(Btf<'data>, Vec<Vec<TypeId>>)> {
-        if names.is_empty() || data.starts_with(b"\x7fELF") {
-            let btf = Self::parse_any_with(data, None, opts)?;
+        if names.is_empty() || base.is_some() || data.starts_with(b"\x7fELF") {
+            let btf = Self::parse_any_with(data, base, opts)?;
             let found = btf.scan_by_essential(names);
             return Ok((btf, found));
         }

@@ -427,7 +427,7 @@ mod tests {
         assert!(found.iter().filter(|f| !f.is_empty()).count() > 50);
         // Before the parse, and during it.
         assert_eq!(scan_unvalidated(&data, &wide).as_ref(), Some(&found));
-        let (parsed, during) = Btf::parse_scanning(&data, Default::default(), &wide).unwrap();
+        let (parsed, during) = Btf::parse_scanning(&data, None, Default::default(), &wide).unwrap();
         assert_eq!(parsed.type_count(), btf.type_count());
         assert_eq!(during, found);
         // The other byte order.
@@ -439,6 +439,21 @@ mod tests {
         let found = btf.scan_by_essential(&narrow);
         assert_eq!(found, expect(&narrow));
         assert_eq!(scan_unvalidated(&data, &narrow), Some(found));
+    }
+
+    /// Split BTF (a module over its base): searched after the parse, the
+    /// same lists as `scan_by_essential`.
+    #[test]
+    fn parse_scanning_split_btf() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/kernels");
+        let base = std::fs::read(format!("{dir}/x86_64-6.12.btf")).unwrap();
+        let ext4 = std::fs::read(format!("{dir}/modules/ext4.btf")).unwrap();
+        let base = std::sync::Arc::new(Btf::parse(&base[..]).unwrap());
+        let wanted: [&[u8]; 3] = [b"ext4_sb_info", b"super_block", b"inode"];
+        let (m, found) =
+            Btf::parse_scanning(&ext4, Some(base.clone()), Default::default(), &wanted).unwrap();
+        assert_eq!(found, m.scan_by_essential(&wanted));
+        assert!(!found[0].is_empty());
     }
 
     /// On damaged bytes the scan before the parse gives up or agrees with
