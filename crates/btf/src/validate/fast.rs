@@ -24,8 +24,6 @@
 //! end. So errors, offsets, maxima and chain edges are exactly those of
 //! `walk`.
 
-use wide::{f32x4, i32x4};
-
 use super::{body_words, walk, Section, Walk, RESERVED_INFO_BITS};
 use crate::Result;
 
@@ -116,39 +114,32 @@ const fn lane(class: u32, i: usize, name: bool) -> bool {
     }
 }
 
-/// Row `class << 4 | len` of the mask table: names and type ids among the
-/// first `len` lanes.
+/// Row `class << 4 | len` of the mask table: all ones in the lanes among
+/// the first `len` that hold names (`names`) or type ids (`ids`). Lanes past
+/// `WINDOW` are zero: they pad the row to one 16-lane vector.
 #[derive(Clone, Copy)]
+#[repr(C, align(64))]
 struct Masks {
-    names: [i32x4; 3],
-    ids: [i32x4; 3],
+    names: [u32; 16],
+    ids: [u32; 16],
 }
 
 const ROWS: usize = 128;
 
 static MASKS: [Masks; ROWS] = {
     let none = Masks {
-        names: [i32x4::ZERO; 3],
-        ids: [i32x4::ZERO; 3],
+        names: [0; 16],
+        ids: [0; 16],
     };
     let mut t = [none; ROWS];
     let mut row = 0;
     while row < ROWS {
         let (class, len) = ((row >> 4) as u32, row & 15);
-        let mut n = [0i32; WINDOW];
-        let mut r = [0i32; WINDOW];
         let mut i = 0;
         while i < WINDOW && i < len {
-            n[i] = -(lane(class, i, true) as i32);
-            r[i] = -(lane(class, i, false) as i32);
+            t[row].names[i] = 0u32.wrapping_sub(lane(class, i, true) as u32);
+            t[row].ids[i] = 0u32.wrapping_sub(lane(class, i, false) as u32);
             i += 1;
-        }
-        let mut v = 0;
-        while v < 3 {
-            let at = v * 4;
-            t[row].names[v] = i32x4::new([n[at], n[at + 1], n[at + 2], n[at + 3]]);
-            t[row].ids[v] = i32x4::new([r[at], r[at + 1], r[at + 2], r[at + 3]]);
-            v += 1;
         }
         row += 1;
     }
@@ -160,44 +151,188 @@ fn word(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-/// Lane-wise maxima of the name offsets and of the type ids read, as f32,
-/// and an OR of every masked word (which says whether the maxima are exact).
+/// Lane-wise maxima of the name offsets and of the type ids read so far.
 #[derive(Clone, Copy)]
 struct Maxima {
-    names: f32x4,
-    ids: f32x4,
-    any: i32x4,
+    names: lanes::Acc,
+    ids: lanes::Acc,
 }
 
 impl Maxima {
     const ZERO: Maxima = Maxima {
-        names: f32x4::ZERO,
-        ids: f32x4::ZERO,
-        any: i32x4::ZERO,
+        names: lanes::ZERO,
+        ids: lanes::ZERO,
     };
 
-    /// These maxima and those of one window (`4 * WINDOW` bytes) with the
-    /// lanes of `m`.
+    /// These maxima and those of one window (`4 * lanes::READ` bytes of
+    /// `b`) with the lanes of `m`.
     #[inline(always)]
     fn window(self, b: &[u8], m: &Masks) -> Maxima {
-        let mut r = self;
-        for (v, lanes) in b.chunks_exact(16).take(3).enumerate() {
-            let x: i32x4 = wide::bytemuck::pod_read_unaligned(lanes);
-            let (nm, im) = (x & m.names[v], x & m.ids[v]);
-            r.any |= nm | im;
-            r.names = r.names.fast_max(nm.round_float());
-            r.ids = r.ids.fast_max(im.round_float());
+        let x = lanes::load(b);
+        Maxima {
+            names: lanes::add(self.names, x, &m.names),
+            ids: lanes::add(self.ids, x, &m.ids),
         }
-        r
     }
 
     #[inline]
     fn join(self, o: Maxima) -> Maxima {
         Maxima {
-            names: self.names.fast_max(o.names),
-            ids: self.ids.fast_max(o.ids),
-            any: self.any | o.any,
+            names: lanes::join(self.names, o.names),
+            ids: lanes::join(self.ids, o.ids),
         }
+    }
+
+    /// The largest name offset and type id, or `None` where the maxima may
+    /// not be exact.
+    fn tops(self) -> Option<(u32, u32)> {
+        Some((lanes::top(self.names)?, lanes::top(self.ids)?))
+    }
+}
+
+/// `T` (a vector or an array of them) from the bytes of `b` at `at`.
+#[inline(always)]
+fn read<T: wide::bytemuck::Pod>(b: &[u8], at: usize) -> T {
+    wide::bytemuck::pod_read_unaligned(&b[at..at + std::mem::size_of::<T>()])
+}
+
+/// `T` from lanes `from..` of a mask row.
+#[inline(always)]
+fn row<T: wide::bytemuck::Pod>(m: &[u32; 16], from: usize) -> T {
+    read(wide::bytemuck::cast_slice(&m[..]), from * 4)
+}
+
+/// The vectors of one window, by what the build targets; each has an
+/// unsigned 32-bit max. One 16-lane vector with AVX-512.
+#[cfg(all(target_arch = "x86_64", target_feature = "avx512f"))]
+mod lanes {
+    use wide::u32x16;
+    pub(super) type Acc = u32x16;
+    pub(super) type Window = u32x16;
+    pub(super) const READ: usize = 16;
+    pub(super) const ZERO: Acc = u32x16::ZERO;
+    #[inline(always)]
+    pub(super) fn load(b: &[u8]) -> Window {
+        super::read(b, 0)
+    }
+    #[inline(always)]
+    pub(super) fn add(acc: Acc, x: Window, m: &[u32; 16]) -> Acc {
+        acc.max(x & super::row::<u32x16>(m, 0))
+    }
+    #[inline(always)]
+    pub(super) fn join(a: Acc, b: Acc) -> Acc {
+        a.max(b)
+    }
+    pub(super) fn top(a: Acc) -> Option<u32> {
+        a.to_array().into_iter().max()
+    }
+}
+
+/// An 8-lane and a 4-lane vector with AVX2.
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    not(target_feature = "avx512f")
+))]
+mod lanes {
+    use wide::{u32x4, u32x8};
+    pub(super) type Acc = (u32x8, u32x4);
+    pub(super) type Window = (u32x8, u32x4);
+    pub(super) const READ: usize = 12;
+    pub(super) const ZERO: Acc = (u32x8::ZERO, u32x4::ZERO);
+    #[inline(always)]
+    pub(super) fn load(b: &[u8]) -> Window {
+        (super::read(b, 0), super::read(b, 32))
+    }
+    #[inline(always)]
+    pub(super) fn add(acc: Acc, x: Window, m: &[u32; 16]) -> Acc {
+        (
+            acc.0.max(x.0 & super::row::<u32x8>(m, 0)),
+            acc.1.max(x.1 & super::row::<u32x4>(m, 8)),
+        )
+    }
+    #[inline(always)]
+    pub(super) fn join(a: Acc, b: Acc) -> Acc {
+        (a.0.max(b.0), a.1.max(b.1))
+    }
+    pub(super) fn top(a: Acc) -> Option<u32> {
+        a.0.to_array().into_iter().chain(a.1.to_array()).max()
+    }
+}
+
+/// Three 4-lane vectors with SSE4.1, and on other architectures.
+#[cfg(not(any(
+    all(target_arch = "x86_64", target_feature = "avx2"),
+    all(
+        any(target_arch = "x86", target_arch = "x86_64"),
+        not(target_feature = "sse4.1")
+    )
+)))]
+mod lanes {
+    use wide::u32x4;
+    pub(super) type Acc = [u32x4; 3];
+    pub(super) type Window = [u32x4; 3];
+    pub(super) const READ: usize = 12;
+    pub(super) const ZERO: Acc = [u32x4::ZERO; 3];
+    #[inline(always)]
+    pub(super) fn load(b: &[u8]) -> Window {
+        [super::read(b, 0), super::read(b, 16), super::read(b, 32)]
+    }
+    #[inline(always)]
+    pub(super) fn add(acc: Acc, x: Window, m: &[u32; 16]) -> Acc {
+        [0, 1, 2].map(|i| acc[i].max(x[i] & super::row::<u32x4>(m, 4 * i)))
+    }
+    #[inline(always)]
+    pub(super) fn join(a: Acc, b: Acc) -> Acc {
+        [0, 1, 2].map(|i| a[i].max(b[i]))
+    }
+    pub(super) fn top(a: Acc) -> Option<u32> {
+        a.iter().flat_map(|v| v.to_array()).max()
+    }
+}
+
+/// x86's baseline SSE2 has no unsigned (or signed) 32-bit max: the maxima
+/// are kept as `f32`, which SSE2 compares in one instruction and which is
+/// exact for values below 2^24, beside an OR of every masked word that
+/// tells whether one reached 2^24. Then `top` says the maxima are not
+/// exact and the caller walks again with `walk` (no real BTF comes near:
+/// the kernel caps name offsets and type ids below that).
+#[cfg(all(
+    any(target_arch = "x86", target_arch = "x86_64"),
+    not(target_feature = "sse4.1")
+))]
+mod lanes {
+    use wide::{f32x4, i32x4};
+    pub(super) type Acc = ([f32x4; 3], i32x4);
+    pub(super) type Window = [i32x4; 3];
+    pub(super) const READ: usize = 12;
+    pub(super) const ZERO: Acc = ([f32x4::ZERO; 3], i32x4::ZERO);
+    #[inline(always)]
+    pub(super) fn load(b: &[u8]) -> Window {
+        [super::read(b, 0), super::read(b, 16), super::read(b, 32)]
+    }
+    #[inline(always)]
+    pub(super) fn add(acc: Acc, x: Window, m: &[u32; 16]) -> Acc {
+        let (mut max, mut any) = acc;
+        for i in 0..3 {
+            let masked = x[i] & super::row::<i32x4>(m, 4 * i);
+            any |= masked;
+            max[i] = max[i].fast_max(masked.round_float());
+        }
+        (max, any)
+    }
+    #[inline(always)]
+    pub(super) fn join(a: Acc, b: Acc) -> Acc {
+        ([0, 1, 2].map(|i| a.0[i].fast_max(b.0[i])), a.1 | b.1)
+    }
+    pub(super) fn top(a: Acc) -> Option<u32> {
+        if a.1.to_array().iter().fold(0, |x, &y| x | y) as u32 >= 1 << 24 {
+            return None;
+        }
+        a.0.iter()
+            .flat_map(|v| v.to_array())
+            .map(|f| f as u32)
+            .max()
     }
 }
 
@@ -229,7 +364,8 @@ fn long_record<const IDS: bool>(
     if (info & RESERVED_INFO_BITS) | (ki.row & SLOW) != 0 || len <= WINDOW {
         return None;
     }
-    let rec = types.get(at..at + 12 + 4 * len.next_multiple_of(WINDOW))?;
+    let windows = len.div_ceil(WINDOW);
+    let rec = types.get(at..at + 12 + 4 * ((windows - 1) * WINDOW + lanes::READ))?;
     let third = word(rec, 8);
     let id = if IDS { start_id } else { 0 } + w.offsets.len() as u32;
     let next_id = (third & ki.chain3) | (word(rec, 12) & ki.chain_w0);
@@ -249,10 +385,10 @@ fn long_record<const IDS: bool>(
         max_ref: third & ki.ref3,
         next: pos + 3 + len,
     };
-    for (c, chunk) in rec[12..].chunks_exact(4 * WINDOW).enumerate() {
+    for c in 0..windows {
         let left = len - c * WINDOW;
         let m = &MASKS[(ki.row as usize | left.min(WINDOW)) & (ROWS - 1)];
-        l.maxima = l.maxima.window(chunk, m);
+        l.maxima = l.maxima.window(&rec[12 + 4 * WINDOW * c..], m);
     }
     w.offsets.push(at as u32);
     Some(l)
@@ -278,7 +414,7 @@ pub(super) fn walk_le<const IDS: bool>(
         w.max_ref,
     );
     // A record at `pos <= last_fast` has its whole window in the section.
-    let last_fast = nwords.checked_sub(3 + WINDOW);
+    let last_fast = nwords.checked_sub(3 + lanes::READ);
     let (mut max_name, mut max_ref) = (0u32, 0u32);
     let mut maxima = Maxima::ZERO;
     let mut pos = from;
@@ -293,7 +429,7 @@ pub(super) fn walk_le<const IDS: bool>(
         // Records at or after `limit` are not for the fast path.
         let limit = last_fast.map_or(0, |l| stop.min(l + 1));
         while n < BATCH && pos < limit {
-            let Some(rec) = types.get(pos * 4..pos * 4 + 12 + 4 * WINDOW) else {
+            let Some(rec) = types.get(pos * 4..pos * 4 + 12 + 4 * lanes::READ) else {
                 break;
             };
             let info = word(rec, 4);
@@ -354,7 +490,7 @@ pub(super) fn walk_le<const IDS: bool>(
         walk::<false, IDS>(s, pos, until, w)?;
         pos = w.end;
     }
-    if maxima.any.to_array().iter().fold(0, |a, &b| a | b) as u32 >= 1 << 24 {
+    let Some((top_name, top_ref)) = maxima.tops() else {
         // A name offset or type id too large for an exact f32: walk again.
         let (offsets, forward, ups, mn, mr) = entry;
         w.offsets.truncate(offsets);
@@ -362,10 +498,9 @@ pub(super) fn walk_le<const IDS: bool>(
         w.ups.truncate(ups);
         (w.max_name, w.max_ref) = (mn, mr);
         return walk::<false, IDS>(s, from, stop, w);
-    }
-    let top = |v: f32x4| v.to_array().iter().fold(0u32, |a, &b| a.max(b as u32));
-    w.max_name = w.max_name.max(max_name).max(top(maxima.names));
-    w.max_ref = w.max_ref.max(max_ref).max(top(maxima.ids));
+    };
+    w.max_name = w.max_name.max(max_name).max(top_name);
+    w.max_ref = w.max_ref.max(max_ref).max(top_ref);
     w.end = pos;
     Ok(())
 }
