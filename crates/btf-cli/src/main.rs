@@ -46,7 +46,39 @@ enum Cmd {
     Field(cmd::field::Args),
 }
 
+/// The CPU features this build was compiled to use (see
+/// `.cargo/config.toml`) that this CPU lacks: a btfx built for x86-64-v3
+/// would otherwise die of an illegal instruction somewhere.
+fn missing_cpu_features() -> Vec<&'static str> {
+    #[allow(unused_mut)]
+    let mut missing = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        macro_rules! check {
+            ($($f:tt),*) => {$(
+                if cfg!(target_feature = $f) && !std::arch::is_x86_feature_detected!($f) {
+                    missing.push($f);
+                }
+            )*};
+        }
+        check!(
+            "sse4.1", "sse4.2", "popcnt", "avx", "avx2", "bmi1", "bmi2", "fma", "lzcnt", "movbe",
+            "f16c", "avx512f", "avx512bw", "avx512dq", "avx512vl"
+        );
+    }
+    missing
+}
+
 fn main() -> ExitCode {
+    let missing = missing_cpu_features();
+    if !missing.is_empty() {
+        eprintln!(
+            "btfx: this build uses CPU features this CPU lacks ({}); rebuild with \
+             RUSTFLAGS=\"-C target-cpu=x86-64\" (or \"-C target-cpu=native\")",
+            missing.join(", ")
+        );
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Dump(a) => cmd::dump::run(a),
