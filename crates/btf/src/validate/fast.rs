@@ -6,14 +6,12 @@
 //! a number of rounds that changes from record to record, so the branch
 //! that ends it is mispredicted about once per record that has members
 //! (43,000 times in a vmlinux). Here the first `WINDOW` words after a
-//! record's common part are always read as three 4-lane vectors and masked
+//! record's common part are always read as one window of vectors and masked
 //! by a table row chosen by the record's layout class and length: the lanes
-//! that hold name offsets and those that hold type ids. Their maxima are
-//! kept lane-wise as `f32`, which SSE2 compares in one instruction (it has
-//! no unsigned 32-bit max) and which is exact for values below 2^24; an OR
-//! of every masked word tells whether one reached 2^24, and then the whole
-//! walk is done again by `walk` (no real BTF comes near: the kernel caps
-//! name offsets and type ids below that).
+//! that hold name offsets and those that hold type ids. Only their lane-wise
+//! maxima are kept; `lanes` holds the vectors each build uses (AVX-512,
+//! AVX2, SSE4.1 and other architectures: an unsigned max; x86's SSE2
+//! baseline: `f32` maxima, exact below 2^24, else the walk is redone).
 //!
 //! A record longer than one window (5% of vmlinux's) is read in as many
 //! windows as it needs, outside the hot loop (`long_record`): a struct's or
@@ -637,8 +635,9 @@ mod tests {
         assert_eq!((n, r), (max_name + 1, max_ref + 1));
     }
 
-    /// A member name offset of 2^24 or more cannot be kept exactly as an
-    /// f32: the walk is done again by `walk`, so the maximum is exact.
+    /// A member name offset of 2^24 or more is kept exactly: by the
+    /// unsigned lanes, or (SSE2's f32 lanes cannot hold it) by walking
+    /// again with `walk`.
     #[test]
     fn large_values_are_exact() {
         let mut d = kernel("x86_64-6.18.btf");
