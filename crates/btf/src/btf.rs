@@ -122,7 +122,6 @@ impl<'data> Btf<'data> {
             layouts.as_ref(),
             start_id,
             start_str,
-            base.as_deref(),
             opts.threads,
         )?;
         Ok(Btf {
@@ -160,7 +159,7 @@ impl<'data> Btf<'data> {
         base: Option<Arc<Btf<'data>>>,
         opts: ParseOptions,
     ) -> Result<Btf<'data>> {
-        let bytes: Cow<'data, [u8]> = if data.starts_with(b"\x7fELF") {
+        let bytes: Cow<'data, [u8]> = if crate::elf::is_elf(data) {
             crate::elf::btf_section(data)?
         } else {
             Cow::Borrowed(data)
@@ -181,7 +180,7 @@ impl<'data> Btf<'data> {
         opts: ParseOptions,
         names: &[&[u8]],
     ) -> Result<(Btf<'data>, Vec<Vec<TypeId>>)> {
-        if names.is_empty() || base.is_some() || data.starts_with(b"\x7fELF") {
+        if names.is_empty() || base.is_some() || crate::elf::is_elf(data) {
             let btf = Self::parse_any_with(data, base, opts)?;
             let found = btf.scan_by_essential(names);
             return Ok((btf, found));

@@ -6,6 +6,11 @@ use object::{Object, ObjectSection};
 
 use crate::{Error, Result};
 
+/// Does `data` start like an ELF file (rather than raw BTF)?
+pub(crate) fn is_elf(data: &[u8]) -> bool {
+    data.starts_with(b"\x7fELF")
+}
+
 /// The bytes of the named section of an ELF file.
 pub fn section<'data>(elf: &'data [u8], name: &str) -> Result<Option<Cow<'data, [u8]>>> {
     let file = object::File::parse(elf)

@@ -14,7 +14,7 @@ mod fast;
 use crate::header::Header;
 use crate::layout::KindLayouts;
 use crate::types::COMMON_LEN;
-use crate::{Btf, Error, Kind, Result, TypeId};
+use crate::{Error, Kind, Result, TypeId};
 
 /// Bits of `info` that no known encoding uses.
 const RESERVED_INFO_BITS: u32 = 0x00ff_0000 | 0x6000_0000;
@@ -175,16 +175,13 @@ pub(crate) fn scan(
     layouts: Option<&KindLayouts>,
     start_id: u32,
     start_str: u32,
-    base: Option<&Btf<'_>>,
     threads: bool,
 ) -> Result<Vec<u32>> {
     let split = if threads { SPLIT_BYTES } else { usize::MAX };
     // One copy of the pass per byte order, so every read is a plain load.
     match h.endian {
-        crate::Endian::Little => {
-            scan_e::<false>(data, h, layouts, start_id, start_str, base, split)
-        }
-        crate::Endian::Big => scan_e::<true>(data, h, layouts, start_id, start_str, base, split),
+        crate::Endian::Little => scan_e::<false>(data, h, layouts, start_id, start_str, split),
+        crate::Endian::Big => scan_e::<true>(data, h, layouts, start_id, start_str, split),
     }
 }
 
@@ -424,15 +421,10 @@ fn guess_boundary<const BIG: bool>(
             let Some(&[name_w, info_w, _]) = words.get(at..at + 3) else {
                 return false;
             };
-            let info = w32::<BIG>(info_w);
-            let sh = SHAPES[((info >> 24) & 0x1f) as usize];
-            if info & RESERVED_INFO_BITS != 0
-                || sh.flags & KNOWN == 0
-                || w32::<BIG>(name_w) as u64 >= str_limit
-            {
-                return false;
+            match record_words(w32::<BIG>(info_w)) {
+                Some(n) if (w32::<BIG>(name_w) as u64) < str_limit => at += n,
+                _ => return false,
             }
-            at += 3 + sh.fixed as usize + sh.elem as usize * (info & 0xffff) as usize;
         }
         at <= words.len()
     };
@@ -445,7 +437,6 @@ fn scan_e<const BIG: bool>(
     layouts: Option<&KindLayouts>,
     start_id: u32,
     start_str: u32,
-    base: Option<&Btf<'_>>,
     split_bytes: usize,
 ) -> Result<Vec<u32>> {
     let types = &data[h.type_start..h.type_start + h.type_len];
@@ -512,7 +503,6 @@ fn scan_e<const BIG: bool>(
         ));
     }
     check_loops::<BIG>(words, &offsets, &forward, start_id)?;
-    let _ = base;
     Ok(offsets)
 }
 
@@ -846,8 +836,8 @@ mod tests {
     /// offsets or error.
     fn both(data: &[u8]) -> std::result::Result<Vec<u32>, String> {
         let h = Header::parse(data).unwrap();
-        let one = scan_e::<false>(data, &h, None, 1, 0, None, usize::MAX);
-        let two = scan_e::<false>(data, &h, None, 1, 0, None, 0);
+        let one = scan_e::<false>(data, &h, None, 1, 0, usize::MAX);
+        let two = scan_e::<false>(data, &h, None, 1, 0, 0);
         let one = one.map_err(|e| e.to_string());
         let two = two.map_err(|e| e.to_string());
         assert_eq!(one, two);
