@@ -212,10 +212,12 @@ fn w32<const BIG: bool>(w: [u8; 4]) -> u32 {
 /// microseconds): a vmlinux type section is 3 MB, a BPF object's a few KB.
 const SPLIT_BYTES: usize = 1 << 20;
 
-/// Pieces a large section is cut into for the two threads: more pieces
-/// balance better (records cost more than their bytes: the FUNCs at the end
-/// of vmlinux are small and many) but each costs a guess.
-const PIECES: usize = 8;
+/// Where a large section is cut into pieces for the two threads, in
+/// thousandths of its length: more pieces balance better (records cost
+/// more than their bytes: the FUNCs at the end of vmlinux are small and
+/// many) but each costs a guess; the last pieces are small, so that the
+/// thread that finishes first waits little for the other.
+const CUTS: [usize; 11] = [140, 280, 400, 520, 620, 710, 790, 860, 910, 950, 980];
 
 /// Records that must decode one after another from a guessed record start
 /// before a piece may start there.
@@ -457,8 +459,8 @@ fn scan_e<const BIG: bool>(
     // one walk's.
     let mut starts = vec![0usize];
     if types.len() >= split_bytes {
-        for p in 1..PIECES {
-            let from = (nwords * p / PIECES).max(starts[starts.len() - 1] + 1);
+        for &cut in &CUTS {
+            let from = (nwords / 1000 * cut).max(starts[starts.len() - 1] + 1);
             if let Some(at) = guess_boundary::<BIG>(words, from, str_limit) {
                 starts.push(at);
             }
@@ -471,11 +473,12 @@ fn scan_e<const BIG: bool>(
         len: tl,
         start_id,
     };
-    if starts.len() == 1 {
+    let early = if starts.len() == 1 {
         walk_any::<BIG, true>(&sec, 0, nwords, &mut w)?;
+        None
     } else {
-        parallel_walk::<BIG>(&sec, &starts, &mut w)?;
-    }
+        Some(parallel_walk::<BIG>(&sec, &starts, &mut w)?)
+    };
     let Walk {
         offsets,
         max_ref,
@@ -502,20 +505,28 @@ fn scan_e<const BIG: bool>(
             types, h, &offsets, start_id, last, str_limit,
         ));
     }
-    check_loops::<BIG>(words, &offsets, &forward, start_id)?;
+    check_loops::<BIG>(words, &offsets, &forward, start_id, early)?;
     Ok(offsets)
 }
 
 /// Walks the pieces starting at `starts` (the first at word 0, into `w`)
-/// on two threads, then joins them in order; see `scan_e`.
-fn parallel_walk<const BIG: bool>(sec: &Section<'_>, starts: &[usize], w: &mut Walk) -> Result<()> {
-    use std::sync::Mutex;
-    let (words, start_id) = (sec.words, sec.start_id);
-    let nwords = words.len();
+/// on two threads; see `scan_e`. Each piece is joined to the walk before
+/// it as soon as both are done, by whichever thread finished last, and the
+/// loop check run on the types joined so far; so most of the joining (a
+/// copy of the offsets, the chain edges sorted out, the loop check)
+/// overlaps the other thread's walking. Returns the loop check so far.
+fn parallel_walk<const BIG: bool>(
+    sec: &Section<'_>,
+    starts: &[usize],
+    w: &mut Walk,
+) -> Result<Loops> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Mutex, MutexGuard, TryLockError};
+    let nwords = sec.words.len();
     let stop = |i: usize| starts.get(i + 1).copied().unwrap_or(nwords);
     // Every buffer is allocated here, not in the second thread: a thread's
     // first allocation would set up a malloc arena of its own, and fresh
-    // pages cost a fault each.
+    // pages cost a fault each. `None` until the piece is walked.
     let pieces: Vec<Mutex<(Walk, Option<Result<()>>)>> = (1..starts.len())
         .map(|i| {
             let mut p = Walk::new((stop(i) - starts[i]) / 3);
@@ -523,67 +534,116 @@ fn parallel_walk<const BIG: bool>(sec: &Section<'_>, starts: &[usize], w: &mut W
             Mutex::new((p, None))
         })
         .collect();
-    let first = Mutex::new((std::mem::replace(w, Walk::new(0)), None));
-    let slot = |i: usize| {
-        if i == 0 {
-            Some(&first)
-        } else {
-            pieces.get(i - 1)
-        }
+    let joined = Mutex::new(Joined {
+        w: std::mem::replace(w, Walk::new(0)),
+        first: None,
+        next: 1,
+        halted: false,
+        loops: Loops::new(nwords / 3),
+    });
+    let lock = || joined.lock().unwrap_or_else(|e| e.into_inner());
+    // The loop check of the types joined so far, while the other thread
+    // walks on; `check_loops` does the rest.
+    let check = |j: &mut MutexGuard<'_, Joined>| {
+        let Joined { w, loops, .. } = &mut **j;
+        let _ = loops.run::<BIG>(sec.words, &w.offsets, &w.forward, sec.start_id, false);
     };
-    // Each thread takes, in order, the pieces nobody has taken: a piece is
-    // locked while it is walked, so once this thread runs out every piece
-    // is walked or being walked by the other.
-    let work = || {
-        for (i, &from) in starts.iter().enumerate() {
-            let Some(Ok(mut g)) = slot(i).map(Mutex::try_lock) else {
-                continue;
+    // Appends to the joined walk every piece that is done and ends where
+    // the next begins; a piece being walked (locked) ends the round.
+    let advance = |j: &mut MutexGuard<'_, Joined>| {
+        while !j.halted && matches!(j.first, Some(Ok(()))) && j.next < starts.len() {
+            let mut g = match pieces[j.next - 1].try_lock() {
+                Ok(g) => g,
+                Err(TryLockError::Poisoned(e)) => e.into_inner(),
+                Err(TryLockError::WouldBlock) => return,
             };
             let (pw, res) = &mut *g;
-            if res.is_some() {
-                continue;
+            match res {
+                None => return,
+                Some(Ok(())) if j.w.end == starts[j.next] => {}
+                // A guessed start that was no record start, or an error
+                // (named by the walk that knows the ids, in `scan_e`).
+                Some(_) => {
+                    j.halted = true;
+                    return;
+                }
             }
-            *res = Some(if i == 0 {
-                walk_any::<BIG, true>(sec, 0, stop(0), pw)
-            } else {
-                walk_any::<BIG, false>(sec, from, stop(i), pw)
-            });
+            let pw = std::mem::replace(pw, Walk::new(0));
+            drop(g);
+            if let Err(e) = merge::<BIG>(sec.words, &mut j.w, pw, sec.start_id) {
+                j.first = Some(Err(e));
+                return;
+            }
+            j.next += 1;
+            check(j);
         }
     };
-    // Joins the pieces in order, each as soon as it is done, so the joining
-    // overlaps the other thread's last piece.
-    let join = || -> Result<Walk> {
-        let take = |m: &Mutex<(Walk, Option<Result<()>>)>| {
-            let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
-            (std::mem::replace(&mut g.0, Walk::new(0)), g.1.take())
-        };
-        let (mut w, res) = take(&first);
-        res.unwrap_or(Ok(()))?;
-        for (i, piece) in pieces.iter().enumerate() {
-            if w.end != starts[i + 1] {
-                break;
-            }
-            let (pw, res) = take(piece);
-            if !matches!(res, Some(Ok(()))) {
-                break;
-            }
-            merge::<BIG>(words, &mut w, pw, start_id)?;
+    // Pieces are taken in order, each by the first thread that is free.
+    let taken = AtomicUsize::new(0);
+    let work = || loop {
+        let i = taken.fetch_add(1, Ordering::Relaxed);
+        if i >= starts.len() {
+            return;
         }
-        Ok(w)
+        if i == 0 {
+            let mut j = lock();
+            let r = walk_any::<BIG, true>(sec, 0, stop(0), &mut j.w);
+            j.first = Some(r);
+            check(&mut j);
+            advance(&mut j);
+            continue;
+        }
+        {
+            let mut g = pieces[i - 1].lock().unwrap_or_else(|e| e.into_inner());
+            let (pw, res) = &mut *g;
+            *res = Some(walk_any::<BIG, false>(sec, starts[i], stop(i), pw));
+        }
+        // The other thread may be joining: then it takes this piece too,
+        // or the last round below does.
+        if let Ok(mut j) = joined.try_lock() {
+            advance(&mut j);
+        }
     };
-    *w = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         // If no thread can be started, this one does every piece.
         let _ = std::thread::Builder::new()
             .stack_size(64 << 10)
             .spawn_scoped(s, work);
         work();
-        join()
-    })?;
+    });
+    let mut j = lock();
+    advance(&mut j);
+    let j = std::mem::replace(
+        &mut *j,
+        Joined {
+            w: Walk::new(0),
+            first: None,
+            next: 0,
+            halted: true,
+            loops: Loops::new(0),
+        },
+    );
+    *w = j.w;
+    j.first.unwrap_or(Ok(()))?;
     if w.end < nwords {
         let from = w.end;
         walk_any::<BIG, true>(sec, from, nwords, w)?;
     }
-    Ok(())
+    Ok(j.loops)
+}
+
+/// The pieces joined so far by `parallel_walk`.
+struct Joined {
+    /// The first piece and those appended to it.
+    w: Walk,
+    /// The first piece's walk, or the first error in joining.
+    first: Option<Result<()>>,
+    /// The next piece to append.
+    next: usize,
+    /// A piece could not be appended: the rest is walked again after.
+    halted: bool,
+    /// The loop check so far.
+    loops: Loops,
 }
 
 /// Appends the second walk to the first, which ended exactly where the
@@ -745,54 +805,156 @@ fn chain_next<const BIG: bool>(words: &[[u8; 4]], wpos: usize) -> u32 {
 /// for this), so one colouring walk visits each type once. Walks start only
 /// at types whose successor has a higher id: a loop of two or more types
 /// must contain such an edge (self-loops were caught in the main pass).
+/// `early` is what `parallel_walk` already checked while joining pieces.
 fn check_loops<const BIG: bool>(
     words: &[[u8; 4]],
     offsets: &[u32],
     forward: &[u32],
     start_id: u32,
+    early: Option<Loops>,
 ) -> Result<()> {
-    const NEW: u8 = 0;
-    const ON_PATH: u8 = 1;
-    const DONE: u8 = 2;
-    // Two bits a type: a quarter of the memory of a byte each.
-    let mut state = vec![0u8; offsets.len().div_ceil(4)];
-    let get = |st: &[u8], i: usize| (st[i >> 2] >> ((i & 3) * 2)) & 3;
-    let set = |st: &mut [u8], i: usize, v: u8| {
-        let sh = (i & 3) * 2;
-        st[i >> 2] = (st[i >> 2] & !(3 << sh)) | (v << sh);
+    let fresh = || Loops::new(offsets.len());
+    let Some(mut lc) = early.filter(|lc| !lc.found) else {
+        return fresh().run::<BIG>(words, offsets, forward, start_id, true);
     };
-    // Local index of the chain successor; None ends the walk (void, no
-    // successor, or a base type: base chains were checked with the base).
-    let next = |i: usize| -> Option<usize> {
-        let wpos = *offsets.get(i)? as usize / 4;
-        let n = chain_next::<BIG>(words, wpos);
-        n.checked_sub(start_id)
-            .map(|v| v as usize)
-            .filter(|&v| v < offsets.len())
-    };
-    // The types on the current walk, marked done when it ends.
-    let mut path: Vec<usize> = Vec::new();
-    for &start in forward {
-        let start = start as usize;
-        if get(&state, start) != NEW {
-            continue;
+    match lc.run::<BIG>(words, offsets, forward, start_id, true) {
+        Ok(()) => Ok(()),
+        // Found in another order than one walk's: the error is the one
+        // walk's, which a check from scratch names.
+        Err(_) => fresh().run::<BIG>(words, offsets, forward, start_id, true),
+    }
+}
+
+const NEW: u8 = 0;
+const ON_PATH: u8 = 1;
+const DONE: u8 = 2;
+
+/// The colouring of `check_loops`, which `parallel_walk` runs in part on
+/// each piece it joins, while the other thread walks on.
+struct Loops {
+    /// Two bits a type (`NEW`, `ON_PATH`, `DONE`): a quarter of the memory
+    /// of a byte each.
+    state: Vec<u8>,
+    /// The types on the current walk.
+    path: Vec<usize>,
+    /// Walks that reached a type not joined yet, to be done again.
+    deferred: Vec<u32>,
+    /// Entries of `forward` taken so far.
+    next: usize,
+    /// A loop was found early: the final check starts from scratch.
+    found: bool,
+}
+
+impl Loops {
+    fn new(types: usize) -> Loops {
+        Loops {
+            state: vec![0u8; types.div_ceil(4)],
+            path: Vec::new(),
+            deferred: Vec::new(),
+            next: 0,
+            found: false,
         }
-        let Some(first) = next(start) else {
-            continue; // ends chains: nothing to walk, nothing to mark
+    }
+
+    fn get(&self, i: usize) -> u8 {
+        self.state
+            .get(i >> 2)
+            .map_or(DONE, |&b| (b >> ((i & 3) * 2)) & 3)
+    }
+
+    fn set(&mut self, i: usize, v: u8) {
+        let sh = (i & 3) * 2;
+        if let Some(b) = self.state.get_mut(i >> 2) {
+            *b = (*b & !(3 << sh)) | (v << sh);
+        }
+    }
+
+    /// Walks from the starts in `forward[self.next..]` (after the deferred
+    /// ones when `complete`). `offsets` are the types known so far; unless
+    /// `complete`, a walk that reaches a type past them is undone and
+    /// deferred, and a loop only sets `found`.
+    fn run<const BIG: bool>(
+        &mut self,
+        words: &[[u8; 4]],
+        offsets: &[u32],
+        forward: &[u32],
+        start_id: u32,
+        complete: bool,
+    ) -> Result<()> {
+        if self.found {
+            return Ok(());
+        }
+        if complete {
+            for start in std::mem::take(&mut self.deferred) {
+                self.walk::<BIG>(words, offsets, start as usize, start_id, true)?;
+            }
+        }
+        while let Some(&start) = forward.get(self.next) {
+            self.next += 1;
+            match self.walk::<BIG>(words, offsets, start as usize, start_id, complete) {
+                Ok(true) => {}
+                Ok(false) => self.deferred.push(start),
+                Err(e) if complete => return Err(e),
+                Err(_) => {
+                    self.found = true;
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One colouring walk; `Ok(false)`: undone, it reached a type past
+    /// `offsets` (only when not `complete`: then such a type ends chains).
+    fn walk<const BIG: bool>(
+        &mut self,
+        words: &[[u8; 4]],
+        offsets: &[u32],
+        start: usize,
+        start_id: u32,
+        complete: bool,
+    ) -> Result<bool> {
+        // Local index of the chain successor; `Err(())` past `offsets`
+        // (void, a base type or a type not joined yet); `Ok(None)` no
+        // successor.
+        let next = |i: usize| -> std::result::Result<Option<usize>, ()> {
+            let Some(&o) = offsets.get(i) else {
+                return Err(());
+            };
+            let n = chain_next::<BIG>(words, o as usize / 4);
+            match n.checked_sub(start_id) {
+                Some(v) if (v as usize) < offsets.len() => Ok(Some(v as usize)),
+                // Void, or a base type: base chains were checked with the base.
+                _ if n < start_id => Ok(None),
+                _ => Err(()),
+            }
         };
-        set(&mut state, start, ON_PATH);
-        path.push(start);
+        if self.get(start) != NEW {
+            return Ok(true);
+        }
+        let mut ni = match next(start) {
+            Ok(Some(n)) => n,
+            Ok(None) => return Ok(true),
+            Err(()) if complete => return Ok(true),
+            Err(()) => return Ok(false),
+        };
+        self.set(start, ON_PATH);
+        self.path.push(start);
         let mut cur = start;
-        let mut ni = first;
+        let mut finished = true;
         loop {
-            match get(&state, ni) {
+            match self.get(ni) {
                 NEW => {
-                    set(&mut state, ni, ON_PATH);
-                    path.push(ni);
+                    self.set(ni, ON_PATH);
+                    self.path.push(ni);
                     cur = ni;
                     match next(cur) {
-                        Some(n) => ni = n,
-                        None => break,
+                        Ok(Some(n)) => ni = n,
+                        Ok(None) => break,
+                        Err(()) => {
+                            finished = complete;
+                            break;
+                        }
                     }
                 }
                 ON_PATH => {
@@ -800,6 +962,7 @@ fn check_loops<const BIG: bool>(
                         .get(cur)
                         .and_then(|&o| words.get(o as usize / 4 + 1))
                         .map_or(0, |&w| w32::<BIG>(w));
+                    self.path.clear();
                     return Err(Error::Loop {
                         id: TypeId(start_id + ni as u32),
                         kind: Kind::from_raw(((info >> 24) & 0x1f) as u8),
@@ -808,11 +971,15 @@ fn check_loops<const BIG: bool>(
                 _ => break,
             }
         }
-        for i in path.drain(..) {
-            set(&mut state, i, DONE);
+        let mark = if finished { DONE } else { NEW };
+        let mut path = std::mem::take(&mut self.path);
+        for &i in &path {
+            self.set(i, mark);
         }
+        path.clear();
+        self.path = path;
+        Ok(finished)
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -866,11 +1033,17 @@ mod tests {
     /// second half of the section.
     fn second_half(data: &[u8], kind: u32) -> Vec<(u32, usize)> {
         let h = Header::parse(data).unwrap();
+        of_kind(data, kind, h.type_len / 2 + 64 * 1024)
+    }
+
+    /// The same for the types of `kind` past byte `from` of the section.
+    fn of_kind(data: &[u8], kind: u32, from: usize) -> Vec<(u32, usize)> {
+        let h = Header::parse(data).unwrap();
         let offsets = both(data).unwrap();
         offsets
             .iter()
             .enumerate()
-            .filter(|&(_, &o)| o as usize > h.type_len / 2 + 64 * 1024)
+            .filter(|&(_, &o)| o as usize > from)
             .map(|(i, &o)| (i as u32 + 1, h.type_start + o as usize))
             .filter(|&(_, at)| {
                 let info = u32::from_le_bytes(data[at + 4..at + 8].try_into().unwrap());
@@ -902,6 +1075,37 @@ mod tests {
         put(&mut d, bat + 4, 8 << 24);
         put(&mut d, bat + 8, a);
         both(&d).unwrap_err();
+        // Typedefs naming each other across pieces, around a loop of three
+        // in the first piece, and two loops at once: the error named is
+        // the one walk's, whichever thread met the loop first.
+        let ptrs = of_kind(&clean, 2, 0);
+        let (p0, p1, p2) = (ptrs[40], ptrs[41], ptrs[42]);
+        assert!(p2.1 < clean.len() / 10, "in the first piece");
+        let ring = |d: &mut Vec<u8>, ts: &[(u32, usize)]| {
+            for (i, &(_, at)) in ts.iter().enumerate() {
+                put(d, at + 4, 8 << 24);
+                put(d, at + 8, ts[(i + 1) % ts.len()].0);
+            }
+        };
+        for loops in [
+            vec![vec![funcs[20], funcs[funcs.len() - 20]]],
+            vec![vec![
+                funcs[funcs.len() - 3],
+                funcs[40],
+                funcs[funcs.len() / 2],
+            ]],
+            vec![vec![p0, p1, p2]],
+            vec![vec![p0, funcs[funcs.len() - 5]]],
+            vec![vec![funcs[900], funcs[60]], vec![funcs[100], funcs[2000]]],
+            vec![vec![funcs[2000], funcs[2001]], vec![p2, p0]],
+        ] {
+            let mut d = clean.clone();
+            for ts in &loops {
+                ring(&mut d, ts);
+            }
+            let e = both(&d).unwrap_err();
+            assert!(e.contains("loop"), "{e}");
+        }
         // Reserved info bits.
         let mut d = clean.clone();
         let (id, at) = funcs[20];
