@@ -1055,6 +1055,36 @@ mod tests {
         data[at..at + 4].copy_from_slice(&v.to_le_bytes());
     }
 
+    /// The damaged corpus and the BPF objects' BTF, small sections cut into
+    /// pieces anyway (a piece every word where the cuts round down): the
+    /// same offsets or error as one walk.
+    #[test]
+    fn small_sections_cut_anyway_equal_one_walk() {
+        let root = format!("{}/../../fixtures", env!("CARGO_MANIFEST_DIR"));
+        let mut seen = 0;
+        for dir in ["damaged", "bpf"] {
+            for entry in std::fs::read_dir(format!("{root}/{dir}")).unwrap() {
+                let path = entry.unwrap().path();
+                let data = std::fs::read(&path).unwrap();
+                let data = match crate::elf::is_elf(&data) {
+                    false => data,
+                    true => match crate::elf::btf_section(&data) {
+                        Ok(btf) => btf.into_owned(),
+                        Err(_) => continue,
+                    },
+                };
+                let Ok(h) = Header::parse(&data) else {
+                    continue;
+                };
+                if h.endian == crate::Endian::Little {
+                    let _ = both(&data);
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 30, "{seen}");
+    }
+
     #[test]
     fn split_walk_equals_one_walk() {
         let data = vmlinux();
