@@ -707,32 +707,44 @@ mod tests {
 
     type Seen = (Vec<u32>, u32, u32, Vec<u32>, Vec<(u32, u32)>, usize);
 
-    /// Walks `data`'s type section from word `from` with `walk` and with
-    /// the fast path; both must agree on everything, errors included.
-    fn agree<const IDS: bool>(data: &[u8], from: usize) -> std::result::Result<Seen, String> {
+    /// Runs `f` on `data`'s type section (ids from 1).
+    fn on_section<T>(data: &[u8], f: impl FnOnce(&Section<'_>) -> T) -> T {
         let h = Header::parse(data).unwrap();
         let types = &data[h.type_start..h.type_start + h.type_len];
         let (words, _) = types.as_chunks::<4>();
-        let sec = Section {
+        f(&Section {
             words,
             h: &h,
             layouts: None,
             len: types.len(),
             start_id: 1,
-        };
-        let run = |fast: bool| {
-            let mut w = Walk::new(16);
-            let r = if fast {
-                walk_le::<IDS>(&sec, from, words.len(), &mut w)
-            } else {
-                walk::<false, IDS>(&sec, from, words.len(), &mut w)
+        })
+    }
+
+    /// What a walk found, or its error.
+    fn seen(w: Walk, r: Result<()>) -> std::result::Result<Seen, String> {
+        r.map(|()| (w.offsets, w.max_name, w.max_ref, w.forward, w.ups, w.end))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Walks `data`'s type section from word `from` with `walk` and with
+    /// the fast path; both must agree on everything, errors included.
+    fn agree<const IDS: bool>(data: &[u8], from: usize) -> std::result::Result<Seen, String> {
+        on_section(data, |sec| {
+            let run = |fast: bool| {
+                let mut w = Walk::new(16);
+                let end = sec.words.len();
+                let r = if fast {
+                    walk_le::<IDS>(sec, from, end, &mut w)
+                } else {
+                    walk::<false, IDS>(sec, from, end, &mut w)
+                };
+                seen(w, r)
             };
-            r.map(|()| (w.offsets, w.max_name, w.max_ref, w.forward, w.ups, w.end))
-                .map_err(|e| e.to_string())
-        };
-        let (exact, fast) = (run(false), run(true));
-        assert_eq!(exact, fast);
-        exact
+            let (exact, fast) = (run(false), run(true));
+            assert_eq!(exact, fast);
+            exact
+        })
     }
 
     /// Walks the pieces `from.0..from.1` and `from.1..end` of `data`'s type
@@ -740,40 +752,28 @@ mod tests {
     /// finished alone, then the same with the pieces given the other way
     /// round; every result must be `walk`'s for its piece.
     fn agree_pair(data: &[u8], from: (usize, usize)) {
-        let h = Header::parse(data).unwrap();
-        let types = &data[h.type_start..h.type_start + h.type_len];
-        let (words, _) = types.as_chunks::<4>();
-        let sec = Section {
-            words,
-            h: &h,
-            layouts: None,
-            len: types.len(),
-            start_id: 1,
-        };
-        let seen = |w: Walk, r: Result<()>| {
-            r.map(|()| (w.offsets, w.max_name, w.max_ref, w.forward, w.ups, w.end))
-                .map_err(|e| e.to_string())
-        };
-        let pieces = [(from.0, from.1), (from.1, words.len())];
-        let exact = pieces.map(|(a, b)| {
-            let mut w = Walk::new(16);
-            let r = walk::<false, false>(&sec, a, b, &mut w);
-            seen(w, r)
-        });
-        for order in [[0, 1], [1, 0]] {
-            let [x, y] = order.map(|i| pieces[i]);
-            let (mut wx, mut wy) = (Walk::new(16), Walk::new(16));
-            let mut lx = Lane::new::<false>(&sec, x.0, x.1, &wx);
-            let mut ly = Lane::new::<false>(&sec, y.0, y.1, &wy);
-            let (first, r) = walk_pair(&sec, (&mut lx, &mut wx), (&mut ly, &mut wy));
-            let (r0, r1) = if first == 0 {
-                (r, ly.run::<false>(&sec, &mut wy))
-            } else {
-                (lx.run::<false>(&sec, &mut wx), r)
-            };
-            assert_eq!(seen(wx, r0), exact[order[0]]);
-            assert_eq!(seen(wy, r1), exact[order[1]]);
-        }
+        on_section(data, |sec| {
+            let pieces = [(from.0, from.1), (from.1, sec.words.len())];
+            let exact = pieces.map(|(a, b)| {
+                let mut w = Walk::new(16);
+                let r = walk::<false, false>(sec, a, b, &mut w);
+                seen(w, r)
+            });
+            for order in [[0, 1], [1, 0]] {
+                let [x, y] = order.map(|i| pieces[i]);
+                let (mut wx, mut wy) = (Walk::new(16), Walk::new(16));
+                let mut lx = Lane::new::<false>(sec, x.0, x.1, &wx);
+                let mut ly = Lane::new::<false>(sec, y.0, y.1, &wy);
+                let (first, r) = walk_pair(sec, (&mut lx, &mut wx), (&mut ly, &mut wy));
+                let (r0, r1) = if first == 0 {
+                    (r, ly.run::<false>(sec, &mut wy))
+                } else {
+                    (lx.run::<false>(sec, &mut wx), r)
+                };
+                assert_eq!(seen(wx, r0), exact[order[0]]);
+                assert_eq!(seen(wy, r1), exact[order[1]]);
+            }
+        })
     }
 
     #[test]
