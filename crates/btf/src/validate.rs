@@ -640,13 +640,13 @@ fn parallel_walk<const BIG: bool>(
 /// with `take` are walked two at a time (`fast::walk_pair`), so that the
 /// chains of dependent loads of the two overlap, and handed to `done`.
 #[cfg(target_endian = "little")]
-fn two_at_once<'p, G>(
+fn two_at_once<G>(
     sec: &Section<'_>,
     starts: &[usize],
     take: &dyn Fn() -> Option<(usize, G)>,
     done: &dyn Fn(G, Result<()>),
 ) where
-    G: std::ops::DerefMut<Target = (Walk, Option<Result<()>>)> + 'p,
+    G: std::ops::DerefMut<Target = (Walk, Option<Result<()>>)>,
 {
     let nwords = sec.words.len();
     let start = |(i, g): (usize, G)| {
