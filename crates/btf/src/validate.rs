@@ -895,19 +895,6 @@ impl Loops {
         }
     }
 
-    fn get(&self, i: usize) -> u8 {
-        self.state
-            .get(i >> 2)
-            .map_or(DONE, |&b| (b >> ((i & 3) * 2)) & 3)
-    }
-
-    fn set(&mut self, i: usize, v: u8) {
-        let sh = (i & 3) * 2;
-        if let Some(b) = self.state.get_mut(i >> 2) {
-            *b = (*b & !(3 << sh)) | (v << sh);
-        }
-    }
-
     /// Walks from the starts in `forward[self.next..]` (after the deferred
     /// ones when `complete`). `offsets` are the types known so far; unless
     /// `complete`, a walk that reaches a type past them is undone and
@@ -925,12 +912,29 @@ impl Loops {
         }
         if complete {
             for start in std::mem::take(&mut self.deferred) {
-                self.walk::<BIG>(words, offsets, start as usize, start_id, true)?;
+                colour_walk::<BIG>(
+                    &mut self.state,
+                    &mut self.path,
+                    words,
+                    offsets,
+                    start as usize,
+                    start_id,
+                    true,
+                )?;
             }
         }
         while let Some(&start) = forward.get(self.next) {
             self.next += 1;
-            match self.walk::<BIG>(words, offsets, start as usize, start_id, complete) {
+            let walked = colour_walk::<BIG>(
+                &mut self.state,
+                &mut self.path,
+                words,
+                offsets,
+                start as usize,
+                start_id,
+                complete,
+            );
+            match walked {
                 Ok(true) => {}
                 Ok(false) => self.deferred.push(start),
                 Err(e) if complete => return Err(e),
@@ -942,83 +946,106 @@ impl Loops {
         }
         Ok(())
     }
+}
 
-    /// One colouring walk; `Ok(false)`: undone, it reached a type past
-    /// `offsets` (only when not `complete`: then such a type ends chains).
-    fn walk<const BIG: bool>(
-        &mut self,
-        words: &[[u8; 4]],
-        offsets: &[u32],
-        start: usize,
-        start_id: u32,
-        complete: bool,
-    ) -> Result<bool> {
-        // Local index of the chain successor; `Err(())` past `offsets`
-        // (void, a base type or a type not joined yet); `Ok(None)` no
-        // successor.
-        let next = |i: usize| -> std::result::Result<Option<usize>, ()> {
-            let Some(&o) = offsets.get(i) else {
-                return Err(());
-            };
-            let n = chain_next::<BIG>(words, o as usize / 4);
-            match n.checked_sub(start_id) {
-                Some(v) if (v as usize) < offsets.len() => Ok(Some(v as usize)),
-                // Void, or a base type: base chains were checked with the base.
-                _ if n < start_id => Ok(None),
-                _ => Err(()),
-            }
-        };
-        if self.get(start) != NEW {
-            return Ok(true);
-        }
-        let mut ni = match next(start) {
-            Ok(Some(n)) => n,
-            Ok(None) => return Ok(true),
-            Err(()) if complete => return Ok(true),
-            Err(()) => return Ok(false),
-        };
-        self.set(start, ON_PATH);
-        self.path.push(start);
-        let mut cur = start;
-        let mut finished = true;
-        loop {
-            match self.get(ni) {
-                NEW => {
-                    self.set(ni, ON_PATH);
-                    self.path.push(ni);
-                    cur = ni;
-                    match next(cur) {
-                        Ok(Some(n)) => ni = n,
-                        Ok(None) => break,
-                        Err(()) => {
-                            finished = complete;
-                            break;
-                        }
-                    }
-                }
-                ON_PATH => {
-                    let info = offsets
-                        .get(cur)
-                        .and_then(|&o| words.get(o as usize / 4 + 1))
-                        .map_or(0, |&w| w32::<BIG>(w));
-                    self.path.clear();
-                    return Err(Error::Loop {
-                        id: TypeId(start_id + ni as u32),
-                        kind: Kind::from_raw(((info >> 24) & 0x1f) as u8),
-                    });
-                }
-                _ => break,
-            }
-        }
-        let mark = if finished { DONE } else { NEW };
-        let mut path = std::mem::take(&mut self.path);
-        for &i in &path {
-            self.set(i, mark);
-        }
-        path.clear();
-        self.path = path;
-        Ok(finished)
+/// Colour `i` of `state` (two bits a type).
+#[inline]
+fn colour(state: &[u8], i: usize) -> u8 {
+    state
+        .get(i >> 2)
+        .map_or(DONE, |&b| (b >> ((i & 3) * 2)) & 3)
+}
+
+#[inline]
+fn paint(state: &mut [u8], i: usize, v: u8) {
+    let sh = (i & 3) * 2;
+    if let Some(b) = state.get_mut(i >> 2) {
+        *b = (*b & !(3 << sh)) | (v << sh);
     }
+}
+
+/// The chain successor of `i` is past `offsets` (not joined yet).
+const LATER: usize = usize::MAX;
+/// The chain of `i` ends there (no successor, void or a base type).
+const ENDS: usize = usize::MAX - 1;
+
+/// One colouring walk of `Loops` (its parts as arguments, so the compiler
+/// knows that growing `path` leaves `state` where it was); `Ok(false)`:
+/// undone, it reached a type past `offsets` (only when not `complete`:
+/// then such a type ends chains).
+#[inline(always)]
+fn colour_walk<const BIG: bool>(
+    state: &mut [u8],
+    path: &mut Vec<usize>,
+    words: &[[u8; 4]],
+    offsets: &[u32],
+    start: usize,
+    start_id: u32,
+    complete: bool,
+) -> Result<bool> {
+    // Local index of the chain successor, `ENDS` or `LATER`.
+    let next = |i: usize| -> usize {
+        let Some(&o) = offsets.get(i) else {
+            return LATER;
+        };
+        let n = chain_next::<BIG>(words, o as usize / 4);
+        let v = n.wrapping_sub(start_id) as usize;
+        if v < offsets.len() {
+            v
+        } else if n < start_id || complete {
+            // Void, or a base type: base chains were checked with the base.
+            ENDS
+        } else {
+            LATER
+        }
+    };
+    if colour(state, start) != NEW {
+        return Ok(true);
+    }
+    let mut ni = match next(start) {
+        ENDS => return Ok(true),
+        LATER => return Ok(false),
+        n => n,
+    };
+    paint(state, start, ON_PATH);
+    path.push(start);
+    let mut cur = start;
+    let mut finished = true;
+    loop {
+        match colour(state, ni) {
+            NEW => {
+                paint(state, ni, ON_PATH);
+                path.push(ni);
+                cur = ni;
+                match next(cur) {
+                    ENDS => break,
+                    LATER => {
+                        finished = false;
+                        break;
+                    }
+                    n => ni = n,
+                }
+            }
+            ON_PATH => {
+                let info = offsets
+                    .get(cur)
+                    .and_then(|&o| words.get(o as usize / 4 + 1))
+                    .map_or(0, |&w| w32::<BIG>(w));
+                path.clear();
+                return Err(Error::Loop {
+                    id: TypeId(start_id + ni as u32),
+                    kind: Kind::from_raw(((info >> 24) & 0x1f) as u8),
+                });
+            }
+            _ => break,
+        }
+    }
+    let mark = if finished { DONE } else { NEW };
+    for &i in path.iter() {
+        paint(state, i, mark);
+    }
+    path.clear();
+    Ok(finished)
 }
 
 #[cfg(test)]
