@@ -40,9 +40,6 @@ pub struct Btf<'data> {
     layouts: Option<KindLayouts>,
     index: OnceLock<NameIndex>,
     ptr_size: OnceLock<u32>,
-    /// `ParseOptions::threads`: the name index of a large BTF is built by
-    /// two threads too.
-    threads: bool,
 }
 
 impl std::fmt::Debug for Btf<'_> {
@@ -61,8 +58,7 @@ impl std::fmt::Debug for Btf<'_> {
 #[non_exhaustive]
 pub struct ParseOptions {
     /// Whether a large type section (over 1 MiB, e.g. vmlinux) may be
-    /// validated by two threads, and its name index (`Btf::index`) built
-    /// by two. On by default: it shortens a parse in a
+    /// validated by two threads. On by default: it shortens a parse in a
     /// long-lived process. A short-lived process may do better without:
     /// starting a thread and the memory it writes cost more there than the
     /// walk saves (`btfx` itself parses single-threaded).
@@ -138,7 +134,6 @@ impl<'data> Btf<'data> {
             layouts,
             index: OnceLock::new(),
             ptr_size: OnceLock::new(),
-            threads: opts.threads,
         })
     }
 
@@ -300,9 +295,16 @@ impl<'data> Btf<'data> {
             .map(move |i| self.type_by_id(TypeId(i)).unwrap_or(Type::VOID))
     }
 
-    /// The name offset of each local type with these indices (ids from the
-    /// first local one), in id order, read straight from the records
-    /// (cheaper than building [`Type`] views).
+    /// The name offset of each local type, in id order, read straight from
+    /// the records (cheaper than building [`Type`] views).
+    pub(crate) fn local_name_offsets(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (TypeId, StrOffset)> + '_ {
+        self.local_name_offsets_in(0..self.offsets.len())
+    }
+
+    /// [`Btf::local_name_offsets`] of the local types with these indices
+    /// (ids from the first local one).
     pub(crate) fn local_name_offsets_in(
         &self,
         idx: std::ops::Range<usize>,
@@ -407,8 +409,7 @@ impl<'data> Btf<'data> {
 
     /// The name index, built on first use.
     pub fn index(&self) -> &NameIndex {
-        self.index
-            .get_or_init(|| NameIndex::build(self, self.threads))
+        self.index.get_or_init(|| NameIndex::build(self))
     }
 
     /// The first type (lowest id, base included) with this exact name and kind,

@@ -1,17 +1,13 @@
 //! The name index: types grouped by essential name, built once on first use.
 //!
-//! The table stores no strings: each slot holds the lowest id of a group
-//! of types sharing an essential name (the name with any `___flavour`
+//! The table stores no strings: each slot holds the first and last id of a
+//! group of types sharing an essential name (the name with any `___flavour`
 //! suffix removed, as libbpf's CO-RE defines it), and a `next` array chains
 //! the ids of a group in ascending order. Hashing reads names straight out
-//! of the string table. There are two tables, for the names whose hash has
-//! bit 31 clear and for the others, so that two threads build a large
-//! index: each hashes half of the types, then fills one table. Only this
-//! blob's own types are indexed; a split BTF's base has its own index.
+//! of the string table. Only this blob's own types are indexed; a split
+//! BTF's base has its own index.
 
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Barrier;
 
 use hashbrown::hash_table::Entry;
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -49,12 +45,9 @@ struct Group {
 
 /// Types of one BTF blob grouped by essential name.
 pub struct NameIndex {
-    /// Groups whose name hash has bit 31 clear, and those with it set:
-    /// two threads build one each.
-    tables: [HashTable<Group>; 2],
-    /// For local index `i`, the next id of the same group, or 0 (written
-    /// by both threads, each for its own groups' types).
-    next: Vec<AtomicU32>,
+    table: HashTable<Group>,
+    /// For local index `i`, the next id of the same group, or 0.
+    next: Vec<u32>,
     start_id: u32,
     hasher: DefaultHashBuilder,
 }
@@ -62,29 +55,22 @@ pub struct NameIndex {
 impl std::fmt::Debug for NameIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NameIndex")
-            .field("names", &self.len())
+            .field("names", &self.table.len())
             .finish()
     }
 }
 
-/// Types from which the index is built by two threads.
-const SPLIT_TYPES: usize = 1 << 15;
-
 impl NameIndex {
-    /// The 32-bit hash of an essential name (never 0, which marks a type
-    /// without a name in the build), and the hash its table is keyed by:
-    /// the table takes its bucket from the low bits and a tag from the top
-    /// seven, so the 32 bits are spread over 64.
-    fn hash(&self, ess: &[u8]) -> (u32, u64) {
-        let h = name_hash(&self.hasher, ess);
-        (h, spread(h))
-    }
-
-    pub(crate) fn build(btf: &Btf<'_>, threads: bool) -> NameIndex {
+    pub(crate) fn build(btf: &Btf<'_>) -> NameIndex {
         let start_id = btf.start_id().get();
         let start_str = btf.total_str_len() - btf.header().str_len as u32;
         let count = btf.local_type_count();
         let hasher = DefaultHashBuilder::default();
+        // The table holds bare ids (4 bytes a slot) and is sized so that
+        // kernel BTF (about 56% distinct names) never grows it: a one-shot
+        // process pays a page fault for every fresh page it touches.
+        let mut table: HashTable<Group> = HashTable::with_capacity(count / 5 * 3);
+        let mut next = vec![0u32; count];
         // Flavoured names are rare: find every `___` in the local string
         // table once, so a name is scanned for a flavour only when one of
         // these positions falls inside it.
@@ -117,88 +103,35 @@ impl NameIndex {
             })
         };
         let group_name = |g: &Group| ess_of(btf.local_name_off(TypeId(g.head)));
-        let local = |i: usize| TypeId(start_id + i as u32);
-        // First the hash of every type's essential name (0: none), each
-        // thread for half of the types.
-        let hashes: Vec<AtomicU32> = (0..count).map(|_| AtomicU32::new(0)).collect();
-        let hash_part = |part: usize, parts: usize| {
-            let (from, to) = (count * part / parts, count * (part + 1) / parts);
-            for (tid, off) in btf.local_name_offsets_in(from..to) {
-                if off.is_anon() {
-                    continue;
+        // Descending ids, each prepended to its group: groups end up ascending.
+        for (tid, off) in btf.local_name_offsets().rev() {
+            if off.is_anon() {
+                continue;
+            }
+            let Some(ess) = ess_of(off) else {
+                continue;
+            };
+            let id = tid.get();
+            let hash = hasher.hash_one(ess);
+            match table.entry(
+                hash,
+                |g| group_name(g) == Some(ess),
+                |g| hasher.hash_one(group_name(g).unwrap_or(b"")),
+            ) {
+                Entry::Occupied(mut e) => {
+                    let g = e.get_mut();
+                    if let Some(slot) = next.get_mut((id - start_id) as usize) {
+                        *slot = g.head;
+                    }
+                    g.head = id;
                 }
-                if let (Some(ess), Some(h)) =
-                    (ess_of(off), hashes.get((tid.get() - start_id) as usize))
-                {
-                    h.store(name_hash(&hasher, ess), Ordering::Relaxed);
+                Entry::Vacant(e) => {
+                    e.insert(Group { head: id });
                 }
             }
-        };
-        // Then each thread fills the table of one half of the hashes, in
-        // descending ids, each prepended to its group: groups end up
-        // ascending. The tables are sized so that kernel BTF (about 56%
-        // distinct names) never grows them: a one-shot process pays a page
-        // fault for every fresh page it touches.
-        let next: Vec<AtomicU32> = (0..count).map(|_| AtomicU32::new(0)).collect();
-        let fill = |half: u32| {
-            let mut table: HashTable<Group> = HashTable::with_capacity(count / 10 * 3 + 64);
-            for (i, h) in hashes.iter().enumerate().rev() {
-                let h = h.load(Ordering::Relaxed);
-                if h == 0 || h >> 31 != half {
-                    continue;
-                }
-                let id = local(i).get();
-                let mut ess = None;
-                let found = table.entry(
-                    spread(h),
-                    |g| {
-                        group_name(g)
-                            == *ess.get_or_insert_with(|| ess_of(btf.local_name_off(local(i))))
-                    },
-                    |g| spread(name_hash(&hasher, group_name(g).unwrap_or(b""))),
-                );
-                match found {
-                    Entry::Occupied(mut e) => {
-                        let g = e.get_mut();
-                        next[i].store(g.head, Ordering::Relaxed);
-                        g.head = id;
-                    }
-                    Entry::Vacant(e) => {
-                        e.insert(Group { head: id });
-                    }
-                }
-            }
-            table
-        };
-        let tables = if threads && count >= SPLIT_TYPES {
-            let turn = Barrier::new(2);
-            std::thread::scope(|s| {
-                let second = std::thread::Builder::new()
-                    .stack_size(64 << 10)
-                    .spawn_scoped(s, || {
-                        hash_part(1, 2);
-                        turn.wait();
-                        fill(1)
-                    });
-                match second {
-                    Ok(second) => {
-                        hash_part(0, 2);
-                        turn.wait();
-                        let first = fill(0);
-                        second.join().map(|t| [first, t]).ok()
-                    }
-                    Err(_) => None,
-                }
-            })
-        } else {
-            None
-        };
-        let tables = tables.unwrap_or_else(|| {
-            hash_part(0, 1);
-            [fill(0), fill(1)]
-        });
+        }
         NameIndex {
-            tables,
+            table,
             next,
             start_id,
             hasher,
@@ -208,8 +141,9 @@ impl NameIndex {
     /// Ids of this blob whose essential name equals `essential`, ascending.
     pub fn by_essential<'a>(&'a self, btf: &'a Btf<'_>, essential: &str) -> Chain<'a> {
         let ess = essential.as_bytes();
-        let (h, hash) = self.hash(ess);
-        let head = self.tables[(h >> 31) as usize]
+        let hash = self.hasher.hash_one(ess);
+        let head = self
+            .table
             .find(hash, |g| {
                 btf.str_bytes(btf.local_name_off(TypeId(g.head)))
                     .map(essential_bytes)
@@ -237,24 +171,13 @@ impl NameIndex {
 
     /// Number of distinct essential names.
     pub fn len(&self) -> usize {
-        self.tables.iter().map(HashTable::len).sum()
+        self.table.len()
     }
 
     /// True when no type has a name.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.table.is_empty()
     }
-}
-
-/// The 32-bit hash of an essential name; never 0.
-fn name_hash(hasher: &DefaultHashBuilder, ess: &[u8]) -> u32 {
-    (hasher.hash_one(ess) as u32).max(1)
-}
-
-/// A 32-bit hash spread over 64 bits (a multiply by an odd constant: no
-/// two hashes collide).
-fn spread(h: u32) -> u64 {
-    u64::from(h).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 fn essential_bytes(name: &[u8]) -> &[u8] {
@@ -279,7 +202,8 @@ impl Iterator for Chain<'_> {
             .index
             .next
             .get((id - self.index.start_id) as usize)
-            .map_or(0, |n| n.load(Ordering::Relaxed));
+            .copied()
+            .unwrap_or(0);
         Some(TypeId(id))
     }
 }
@@ -464,12 +388,10 @@ mod tests {
 
     /// `scan_by_essential` (both filters, split in two threads or not)
     /// finds exactly what the index finds, in the same order.
-    /// Every named type is in its essential name's group, in id order,
-    /// whether one thread built the index or two (vmlinux has more types
-    /// than `SPLIT_TYPES`); a module's split BTF over its base too.
+    /// Every named type is in its essential name's group, in id order:
+    /// vmlinux, and a module's split BTF over its base.
     #[test]
     fn index_groups_every_named_type() {
-        use crate::ParseOptions;
         use std::collections::HashMap;
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/kernels");
         let read = |f: &str| std::fs::read(format!("{dir}/{f}")).unwrap();
@@ -494,13 +416,7 @@ mod tests {
             }
             expect.len()
         };
-        let vmlinux = read("x86_64-6.18.btf");
-        for threads in [false, true] {
-            let opts = ParseOptions::default().threads(threads);
-            let btf = Btf::parse_any_with(&vmlinux[..], None, opts).unwrap();
-            assert!(btf.local_type_count() > SPLIT_TYPES);
-            assert!(check(&btf) > 50_000);
-        }
+        assert!(check(&Btf::parse(read("x86_64-6.18.btf")).unwrap()) > 50_000);
         let base = std::sync::Arc::new(Btf::parse(read("x86_64-6.12.btf")).unwrap());
         let ext4 = Btf::parse_split(read("modules/ext4.btf"), base).unwrap();
         assert!(check(&ext4) > 1000);
