@@ -451,7 +451,7 @@ fn scan_e<const BIG: bool>(
     let mut w = Walk::new(nwords / 3);
     let tl = types.len();
     // A large section is cut into pieces at guessed record boundaries, and
-    // two threads walk the pieces, taking the next ones as they finish. A
+    // two threads walk the pieces, taking the next one as they finish. A
     // piece's walk is used only if the piece before it ended exactly at its
     // start (walks from one boundary are the same whoever does them); from
     // the first piece that does not fit, or that found an error, this thread
@@ -509,14 +509,12 @@ fn scan_e<const BIG: bool>(
     Ok(offsets)
 }
 
-/// Walks the pieces starting at `starts` (the first at word 0) on two
-/// threads, into the empty walk `w`; see `scan_e`. On the fast path each
-/// thread walks two pieces at once (`two_at_once`). Each piece is joined to
-/// the walk before it as soon as both are done, by whichever thread
-/// finished last, and the loop check run on the types joined so far; so
-/// most of the joining (a copy of the offsets, the chain edges sorted out,
-/// the loop check) overlaps the other thread's walking. Returns the loop
-/// check so far.
+/// Walks the pieces starting at `starts` (the first at word 0, into `w`)
+/// on two threads; see `scan_e`. Each piece is joined to the walk before
+/// it as soon as both are done, by whichever thread finished last, and the
+/// loop check run on the types joined so far; so most of the joining (a
+/// copy of the offsets, the chain edges sorted out, the loop check)
+/// overlaps the other thread's walking. Returns the loop check so far.
 fn parallel_walk<const BIG: bool>(
     sec: &Section<'_>,
     starts: &[usize],
@@ -524,15 +522,12 @@ fn parallel_walk<const BIG: bool>(
 ) -> Result<Loops> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Mutex, MutexGuard, TryLockError};
-    type Piece = (Walk, Option<Result<()>>);
     let nwords = sec.words.len();
     let stop = |i: usize| starts.get(i + 1).copied().unwrap_or(nwords);
     // Every buffer is allocated here, not in the second thread: a thread's
     // first allocation would set up a malloc arena of its own, and fresh
-    // pages cost a fault each. `None` until the piece is walked. Every
-    // piece, the first too, is walked without knowing its ids, and joined
-    // to the (empty) walk `w` by `merge`.
-    let pieces: Vec<Mutex<Piece>> = (0..starts.len())
+    // pages cost a fault each. `None` until the piece is walked.
+    let pieces: Vec<Mutex<(Walk, Option<Result<()>>)>> = (1..starts.len())
         .map(|i| {
             let mut p = Walk::new((stop(i) - starts[i]) / 3);
             p.ups.reserve(256);
@@ -541,18 +536,23 @@ fn parallel_walk<const BIG: bool>(
         .collect();
     let joined = Mutex::new(Joined {
         w: std::mem::replace(w, Walk::new(0)),
-        error: None,
-        next: 0,
+        first: None,
+        next: 1,
         halted: false,
         loops: Loops::new(nwords / 3),
     });
+    let lock = || joined.lock().unwrap_or_else(|e| e.into_inner());
+    // The loop check of the types joined so far, while the other thread
+    // walks on; `check_loops` does the rest.
+    let check = |j: &mut MutexGuard<'_, Joined>| {
+        let Joined { w, loops, .. } = &mut **j;
+        let _ = loops.run::<BIG>(sec.words, &w.offsets, &w.forward, sec.start_id, false);
+    };
     // Appends to the joined walk every piece that is done and ends where
-    // the next begins, each followed by the loop check of the types joined
-    // so far (`check_loops` does the rest); a piece being walked (locked)
-    // ends the round.
+    // the next begins; a piece being walked (locked) ends the round.
     let advance = |j: &mut MutexGuard<'_, Joined>| {
-        while !j.halted && j.error.is_none() && j.next < starts.len() {
-            let mut g = match pieces[j.next].try_lock() {
+        while !j.halted && matches!(j.first, Some(Ok(()))) && j.next < starts.len() {
+            let mut g = match pieces[j.next - 1].try_lock() {
                 Ok(g) => g,
                 Err(TryLockError::Poisoned(e)) => e.into_inner(),
                 Err(TryLockError::WouldBlock) => return,
@@ -562,7 +562,7 @@ fn parallel_walk<const BIG: bool>(
                 None => return,
                 Some(Ok(())) if j.w.end == starts[j.next] => {}
                 // A guessed start that was no record start, or an error
-                // (named by the walk that knows the ids, below).
+                // (named by the walk that knows the ids, in `scan_e`).
                 Some(_) => {
                     j.halted = true;
                     return;
@@ -570,40 +570,38 @@ fn parallel_walk<const BIG: bool>(
             }
             let pw = std::mem::replace(pw, Walk::new(0));
             drop(g);
-            let Joined { w, loops, .. } = &mut **j;
-            if let Err(e) = merge::<BIG>(sec.words, w, pw, sec.start_id) {
-                j.error = Some(e);
+            if let Err(e) = merge::<BIG>(sec.words, &mut j.w, pw, sec.start_id) {
+                j.first = Some(Err(e));
                 return;
             }
-            let _ = loops.run::<BIG>(sec.words, &w.offsets, &w.forward, sec.start_id, false);
             j.next += 1;
+            check(j);
         }
     };
     // Pieces are taken in order, each by the first thread that is free.
     let taken = AtomicUsize::new(0);
-    let take = || {
+    let work = || loop {
         let i = taken.fetch_add(1, Ordering::Relaxed);
-        Some((i, pieces.get(i)?.lock().unwrap_or_else(|e| e.into_inner())))
-    };
-    let done = |mut g: MutexGuard<'_, Piece>, r: Result<()>| {
-        g.1 = Some(r);
-        drop(g);
+        if i >= starts.len() {
+            return;
+        }
+        if i == 0 {
+            let mut j = lock();
+            let r = walk_any::<BIG, true>(sec, 0, stop(0), &mut j.w);
+            j.first = Some(r);
+            check(&mut j);
+            advance(&mut j);
+            continue;
+        }
+        {
+            let mut g = pieces[i - 1].lock().unwrap_or_else(|e| e.into_inner());
+            let (pw, res) = &mut *g;
+            *res = Some(walk_any::<BIG, false>(sec, starts[i], stop(i), pw));
+        }
         // The other thread may be joining: then it takes this piece too,
         // or the last round below does.
         if let Ok(mut j) = joined.try_lock() {
             advance(&mut j);
-        }
-    };
-    let work = || {
-        // The fast path walks two pieces at once.
-        #[cfg(target_endian = "little")]
-        if !BIG && fast::PAIRS {
-            two_at_once(sec, starts, &take, &done);
-            return;
-        }
-        while let Some((i, mut g)) = take() {
-            let r = walk_any::<BIG, false>(sec, starts[i], stop(i), &mut g.0);
-            done(g, r);
         }
     };
     std::thread::scope(|s| {
@@ -613,22 +611,20 @@ fn parallel_walk<const BIG: bool>(
             .spawn_scoped(s, work);
         work();
     });
-    let mut j = joined.lock().unwrap_or_else(|e| e.into_inner());
+    let mut j = lock();
     advance(&mut j);
     let j = std::mem::replace(
         &mut *j,
         Joined {
             w: Walk::new(0),
-            error: None,
+            first: None,
             next: 0,
             halted: true,
             loops: Loops::new(0),
         },
     );
     *w = j.w;
-    if let Some(e) = j.error {
-        return Err(e);
-    }
+    j.first.unwrap_or(Ok(()))?;
     if w.end < nwords {
         let from = w.end;
         walk_any::<BIG, true>(sec, from, nwords, w)?;
@@ -636,47 +632,12 @@ fn parallel_walk<const BIG: bool>(
     Ok(j.loops)
 }
 
-/// One thread's share of `parallel_walk` on the fast path: pieces taken
-/// with `take` are walked two at a time (`fast::walk_pair`), so that the
-/// chains of dependent loads of the two overlap, and handed to `done`.
-#[cfg(target_endian = "little")]
-fn two_at_once<G>(
-    sec: &Section<'_>,
-    starts: &[usize],
-    take: &dyn Fn() -> Option<(usize, G)>,
-    done: &dyn Fn(G, Result<()>),
-) where
-    G: std::ops::DerefMut<Target = (Walk, Option<Result<()>>)>,
-{
-    let nwords = sec.words.len();
-    let start = |(i, g): (usize, G)| {
-        let stop = starts.get(i + 1).copied().unwrap_or(nwords);
-        let lane = fast::Lane::new::<false>(sec, starts[i], stop, &g.0);
-        (g, lane)
-    };
-    let mut held = [take().map(start), take().map(start)];
-    loop {
-        let (which, r) = match &mut held {
-            [Some((ga, la)), Some((gb, lb))] => {
-                fast::walk_pair(sec, (la, &mut ga.0), (lb, &mut gb.0))
-            }
-            [Some((g, l)), None] => (0, l.run::<false>(sec, &mut g.0)),
-            [None, Some((g, l))] => (1, l.run::<false>(sec, &mut g.0)),
-            [None, None] => return,
-        };
-        if let Some((g, _)) = held[which].take() {
-            done(g, r);
-        }
-        held[which] = take().map(start);
-    }
-}
-
 /// The pieces joined so far by `parallel_walk`.
 struct Joined {
-    /// The pieces appended so far.
+    /// The first piece and those appended to it.
     w: Walk,
-    /// The first error in joining them.
-    error: Option<Error>,
+    /// The first piece's walk, or the first error in joining.
+    first: Option<Result<()>>,
     /// The next piece to append.
     next: usize,
     /// A piece could not be appended: the rest is walked again after.
