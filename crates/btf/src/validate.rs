@@ -856,6 +856,28 @@ impl Loops {
         }
     }
 
+    /// `colour_walk` from `start`.
+    #[inline(always)]
+    fn walk<const BIG: bool>(
+        &mut self,
+        words: &[[u8; 4]],
+        offsets: &[u32],
+        start: u32,
+        start_id: u32,
+        complete: bool,
+    ) -> Result<bool> {
+        let Loops { state, path, .. } = self;
+        colour_walk::<BIG>(
+            state,
+            path,
+            words,
+            offsets,
+            start as usize,
+            start_id,
+            complete,
+        )
+    }
+
     /// Walks from the starts in `forward[self.next..]` (after the deferred
     /// ones when `complete`). `offsets` are the types known so far; unless
     /// `complete`, a walk that reaches a type past them is undone and
@@ -873,29 +895,12 @@ impl Loops {
         }
         if complete {
             for start in std::mem::take(&mut self.deferred) {
-                colour_walk::<BIG>(
-                    &mut self.state,
-                    &mut self.path,
-                    words,
-                    offsets,
-                    start as usize,
-                    start_id,
-                    true,
-                )?;
+                self.walk::<BIG>(words, offsets, start, start_id, true)?;
             }
         }
         while let Some(&start) = forward.get(self.next) {
             self.next += 1;
-            let walked = colour_walk::<BIG>(
-                &mut self.state,
-                &mut self.path,
-                words,
-                offsets,
-                start as usize,
-                start_id,
-                complete,
-            );
-            match walked {
+            match self.walk::<BIG>(words, offsets, start, start_id, complete) {
                 Ok(true) => {}
                 Ok(false) => self.deferred.push(start),
                 Err(e) if complete => return Err(e),
