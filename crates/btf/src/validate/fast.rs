@@ -427,9 +427,15 @@ pub(super) fn walk_le<const IDS: bool>(
         // Records at or after `limit` are not for the fast path.
         let limit = last_fast.map_or(0, |l| stop.min(l + 1));
         while n < BATCH && pos < limit {
-            let Some(rec) = types.get(pos * 4..pos * 4 + 12 + 4 * lanes::READ) else {
+            // A fixed-size chunk: its length is known, so the reads below
+            // check nothing, and `get(pos..)` cannot overflow.
+            let Some(rec) = words
+                .get(pos..)
+                .and_then(<[[u8; 4]]>::first_chunk::<{ 3 + lanes::READ }>)
+            else {
                 break;
             };
+            let rec = rec.as_flattened();
             let info = word(rec, 4);
             let k = ((info >> 24) & 0x1f) as usize;
             let len = body_words(info);
