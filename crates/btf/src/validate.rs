@@ -137,9 +137,12 @@ const KNOWN_BITS: u32 = {
 /// registers, no table load.
 #[inline(always)]
 fn body_words(info: u32) -> usize {
-    let k = ((info >> 24) & 0x1f) as usize;
-    ((FIXED_BITS >> (2 * k)) & 3) as usize
-        + ((ELEM_BITS >> (2 * k)) & 3) as usize * (info & 0xffff) as usize
+    // Twice the top byte, taken modulo 64 by the shift (which is what the
+    // CPU's shift does anyway): twice the 5-bit kind, with no mask on the
+    // chain of steps from record to record.
+    let k2 = 2 * (info >> 24);
+    (FIXED_BITS.wrapping_shr(k2) & 3) as usize
+        + (ELEM_BITS.wrapping_shr(k2) & 3) as usize * (info & 0xffff) as usize
 }
 
 /// Words of the record whose info word is `info`, for kinds this code
