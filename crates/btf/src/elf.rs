@@ -7,7 +7,7 @@ use object::{Object, ObjectSection};
 use crate::{Error, Result};
 
 /// Does `data` start like an ELF file (rather than raw BTF)?
-pub(crate) fn is_elf(data: &[u8]) -> bool {
+pub fn is_elf(data: &[u8]) -> bool {
     data.starts_with(b"\x7fELF")
 }
 

@@ -386,8 +386,6 @@ impl Btf<'_> {
 mod tests {
     use super::*;
 
-    /// `scan_by_essential` (both filters, split in two threads or not)
-    /// finds exactly what the index finds, in the same order.
     /// Every named type is in its essential name's group, in id order:
     /// vmlinux, and a module's split BTF over its base.
     #[test]
@@ -422,6 +420,8 @@ mod tests {
         assert!(check(&ext4) > 1000);
     }
 
+    /// `scan_by_essential` (both filters, split in two threads or not)
+    /// finds exactly what the index finds, in the same order.
     #[test]
     fn scan_by_essential_equals_the_index() {
         let data = std::fs::read(concat!(

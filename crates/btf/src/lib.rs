@@ -46,7 +46,7 @@ mod validate;
 pub mod write;
 
 pub use crate::btf::{Btf, ParseOptions, MAX_TYPES};
-pub use elf::{btf_section, section as elf_section};
+pub use elf::{btf_section, is_elf, section as elf_section};
 pub use endian::Endian;
 pub use error::{Error, Result};
 pub use ids::{StrOffset, TypeId};

@@ -60,7 +60,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         Some(t) => {
             let p = resolve_path(t);
             let bytes = crate::input::read(p)?;
-            if bytes.starts_with(b"\x7fELF") {
+            if btf::is_elf(&bytes) {
                 Some(
                     btf::btf_section(&bytes)
                         .map_err(|e| format!("{p}: {e}"))?
