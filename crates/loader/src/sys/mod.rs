@@ -571,3 +571,6 @@ impl std::fmt::Debug for FileBytes {
             .finish()
     }
 }
+
+mod census;
+pub use census::{Census, Counted, Leaks};
