@@ -32,7 +32,7 @@ struct Cli {
 enum Cmd {
     /// Dump the types of a BTF: raw BTF file, ELF object with .BTF, or `vmlinux`.
     Dump(cmd::dump::Args),
-    /// Generate bindings from a BTF (`gen rust`).
+    /// Generate from a BTF: Rust bindings (`gen rust`), minimal BTF for CO-RE objects (`gen min-core`).
     Gen(cmd::gen::Args),
     /// Decide a BPF object's CO-RE relocations against a kernel BTF, as libbpf 1.1.
     Reloc(cmd::reloc::Args),

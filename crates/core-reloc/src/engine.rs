@@ -125,6 +125,24 @@ impl Report {
     }
 }
 
+/// The target side of a relocation's decision: which candidate was chosen
+/// and the low-level accessor path into it (libbpf's target
+/// `bpf_core_spec`: root id and raw spec). BTFGen keeps exactly the types
+/// and members these paths touch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetSpec {
+    /// Candidate source: 0 the kernel (`vmlinux`), then modules in the
+    /// order given to [`Target::with_module`].
+    pub src: usize,
+    /// The chosen candidate's type id in that BTF (not skipped).
+    pub root_type_id: TypeId,
+    /// Relocation kind.
+    pub kind: RelocKind,
+    /// Every access index, anonymous members included (for enumerator
+    /// relocations: the enumerator's index).
+    pub raw: Vec<u32>,
+}
+
 /// A failed computation: libbpf's errno and the reason (already logged).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComputeError {
@@ -163,6 +181,21 @@ impl<'a> Relocator<'a> {
         relo: &CoreRelo,
         log: &mut Vec<String>,
     ) -> Result<Decision, ComputeError> {
+        self.compute_targeted(prog, relo_idx, relo, log)
+            .map(|(d, _)| d)
+    }
+
+    /// [`Relocator::compute`], also giving the target spec of the chosen
+    /// candidate (the first one that matched), as libbpf's
+    /// `bpf_core_calc_relo_insn` hands it to bpftool's BTFGen: `None` for
+    /// `local_type_id` relocations and when no candidate matched.
+    pub fn compute_targeted(
+        &mut self,
+        prog: &str,
+        relo_idx: usize,
+        relo: &CoreRelo,
+        log: &mut Vec<String>,
+    ) -> Result<(Decision, Option<TargetSpec>), ComputeError> {
         let lb = self.local;
         let local_id = relo.type_id;
         let fail = |log: &mut Vec<String>, errno: i32, msg: String| {
@@ -227,17 +260,20 @@ impl<'a> Relocator<'a> {
         log.push(format!("prog '{prog}': relo #{relo_idx}: {local_spec}"));
         if kind == RelocKind::TypeIdLocal {
             let v = u64::from(local.root_type_id.0);
-            return Ok(Decision {
-                local_spec,
-                candidates: Vec::new(),
-                fixup: Fixup {
-                    orig_val: v,
-                    new_val: v,
-                    validate: false,
-                    ..Fixup::default()
+            return Ok((
+                Decision {
+                    local_spec,
+                    candidates: Vec::new(),
+                    fixup: Fixup {
+                        orig_val: v,
+                        new_val: v,
+                        validate: false,
+                        ..Fixup::default()
+                    },
+                    no_match: false,
                 },
-                no_match: false,
-            });
+                None,
+            ));
         }
         if name_bytes(lb, lt.name_off()).is_empty() {
             return Err(fail(
@@ -250,6 +286,7 @@ impl<'a> Relocator<'a> {
         let mut kept: Vec<Cand> = Vec::new();
         let mut outcomes = Vec::with_capacity(cands.len());
         let mut chosen: Option<(Fixup, u64)> = None;
+        let mut target_spec: Option<TargetSpec> = None;
         for (i, c) in cands.iter().enumerate() {
             let Some((bname, tb)) = self.target.source(c.src) else {
                 continue;
@@ -283,7 +320,15 @@ impl<'a> Relocator<'a> {
             }
             let res = self.calc(prog, relo_idx, relo, kind, &local, Some((tb, &ts)), log)?;
             match &chosen {
-                None => chosen = Some((res, ts.bit_offset)),
+                None => {
+                    chosen = Some((res, ts.bit_offset));
+                    target_spec = Some(TargetSpec {
+                        src: c.src,
+                        root_type_id: ts.root_type_id,
+                        kind: ts.kind,
+                        raw: ts.raw.clone(),
+                    });
+                }
                 Some((prev, bit_off)) => {
                     if ts.bit_offset != *bit_off {
                         return Err(fail(
@@ -328,12 +373,15 @@ impl<'a> Relocator<'a> {
                 )
             }
         };
-        Ok(Decision {
-            local_spec,
-            candidates: outcomes,
-            fixup,
-            no_match,
-        })
+        Ok((
+            Decision {
+                local_spec,
+                candidates: outcomes,
+                fixup,
+                no_match,
+            },
+            target_spec,
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -37,6 +37,13 @@ pub enum Error {
         /// What went wrong.
         what: String,
     },
+    /// Minimal BTF generation (BTFGen) failed: a relocation libbpf could not
+    /// decide, or a type bpftool refuses to keep.
+    #[error("min-core: {what}")]
+    MinCore {
+        /// What went wrong, naming the object, section, relocation or type id.
+        what: String,
+    },
     /// A type id does not exist in the BTF it was looked up in.
     #[error("type id {0} does not exist")]
     NoSuchType(TypeId),

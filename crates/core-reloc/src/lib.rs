@@ -64,6 +64,8 @@ pub mod insn;
 mod kind;
 mod matching;
 pub mod matrix;
+pub mod mincore;
+mod mincore_write;
 mod patch;
 mod spec;
 mod util;
@@ -72,7 +74,7 @@ pub use calc::Fixup;
 pub use cands::{Cand, Target};
 pub use engine::{
     relocate, relocate_with, wanted_names, CandidateOutcome, ComputeError, Decision, Outcome,
-    Program, RelocRecord, Relocator, Report,
+    Program, RelocRecord, Relocator, Report, TargetSpec,
 };
 pub use error::{Error, Result};
 pub use ext::{BtfExt, CoreRelo, FuncInfo, LineInfo};

@@ -1,4 +1,5 @@
-//! `btfx gen rust INPUT [--type NAME]... [-o FILE]`: Rust bindings from BTF.
+//! `btfx gen rust INPUT [--type NAME]... [-o FILE]`: Rust bindings from BTF;
+//! `btfx gen min-core INPUT OUTPUT OBJ...` (see [`super::min_core`]).
 
 use std::process::ExitCode;
 
@@ -18,6 +19,10 @@ pub struct Args {
 enum Lang {
     /// Rust module of `#[repr(C)]` types with compile-time layout assertions.
     Rust(RustArgs),
+    /// Minimal BTF keeping every CO-RE relocation decision of the objects
+    /// (bpftool gen min_core_btf, byte for byte).
+    #[command(name = "min-core")]
+    MinCore(super::min_core::Args),
 }
 
 #[derive(clap::Args)]
@@ -57,7 +62,10 @@ fn find_roots(btf: &Btf<'_>, name: &str, out: &mut Vec<TypeId>) -> bool {
 
 /// Runs `btfx gen`.
 pub fn run(a: Args) -> Result<ExitCode, String> {
-    let Lang::Rust(a) = a.lang;
+    let a = match a.lang {
+        Lang::Rust(a) => a,
+        Lang::MinCore(a) => return super::min_core::run(a),
+    };
     let loaded = Loaded::open(&a.input, a.base.as_deref())?;
     let btf = loaded.btf()?;
     let roots = if a.types.is_empty() {

@@ -6,4 +6,5 @@ pub mod dump;
 pub mod field;
 pub mod gen;
 pub mod load;
+pub mod min_core;
 pub mod reloc;
