@@ -118,7 +118,13 @@ fn bytes_equal_bpftool_for_every_case() {
             // keeps what the little-endian build of the same source keeps.
             let le = c.name.trim_end_matches(".bpfeb");
             let oracle = fixtures().join(format!("oracle/mincore/{le}.{}.btf", c.kernel));
-            assert_eq!(ours, std::fs::read(oracle).unwrap(), "{} {}", c.name, c.kernel);
+            assert_eq!(
+                ours,
+                std::fs::read(oracle).unwrap(),
+                "{} {}",
+                c.name,
+                c.kernel
+            );
             btfx_only += 1;
             continue;
         }
@@ -128,8 +134,9 @@ fn bytes_equal_bpftool_for_every_case() {
         if ours == oracle {
             same += 1;
         } else {
-            let why = btfx_tests::first_diff(raw_dump(&ours).as_bytes(), raw_dump(&oracle).as_bytes())
-                .unwrap_or_else(|| "raw dumps equal, bytes differ".into());
+            let why =
+                btfx_tests::first_diff(raw_dump(&ours).as_bytes(), raw_dump(&oracle).as_bytes())
+                    .unwrap_or_else(|| "raw dumps equal, bytes differ".into());
             bad.push(format!("{} on {}: {why}", c.name, c.kernel));
         }
     }
@@ -283,7 +290,9 @@ fn module_target_keeps_decisions_in_one_standalone_btf() {
         want.iter().any(|d| d.contains("ext4_inode_info")),
         "{want:#?}"
     );
-    assert!(min.find_by_name_kind("ext4_inode_info", btf::Kind::Struct).is_some());
+    assert!(min
+        .find_by_name_kind("ext4_inode_info", btf::Kind::Struct)
+        .is_some());
     // ...and the one file decides every relocation as kernel + module do.
     assert_eq!(decisions(Target::new(&min), &min, &b, &e), want);
 }

@@ -261,9 +261,10 @@ impl<'t> MinCore<'t> {
             }
             match t.kind() {
                 Kind::Struct | Kind::Union => {
-                    let m = t.members().nth(idx as usize).ok_or_else(|| {
-                        format!("type id {}: no member #{idx}", cur.id.0)
-                    })?;
+                    let m = t
+                        .members()
+                        .nth(idx as usize)
+                        .ok_or_else(|| format!("type id {}: no member #{idx}", cur.id.0))?;
                     self.mark_member(cur, idx, t.vlen());
                     cur = self.canon(Ref {
                         src: cur.src,
@@ -369,7 +370,12 @@ impl<'t> MinCore<'t> {
                 return Err(format!("type id {} does not exist in the target", r.id.0));
             };
             let done = *f & (MATCH_WALKED | if behind { MATCH_WALKED_PTR } else { 0 }) != 0;
-            *f |= KEPT | if behind { MATCH_WALKED_PTR } else { MATCH_WALKED };
+            *f |= KEPT
+                | if behind {
+                    MATCH_WALKED_PTR
+                } else {
+                    MATCH_WALKED
+                };
             if done {
                 continue;
             }

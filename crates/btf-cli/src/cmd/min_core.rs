@@ -56,7 +56,9 @@ fn parse_object<'a>(path: &'a str, data: &'a [u8]) -> Result<Object<'a>, String>
     Ok(Object { path, btf, ext })
 }
 
-/// The minimal BTF of `target` for `objects`.
+/// The minimal BTF of `target` for `objects`. `Err` is a relocation libbpf
+/// could not decide or a type bpftool refuses to keep: the inputs were
+/// read, the job failed (exit 1).
 fn minimize(target: Target<'_>, objects: &[Object<'_>]) -> Result<Vec<u8>, String> {
     let mut m = MinCore::new(target);
     for o in objects {
@@ -115,12 +117,12 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     let (Some(kernel), Some(output)) = (kernel, output) else {
         return Err("gen min-core: expected INPUT OUTPUT OBJ...".into());
     };
-    let bytes = match &a.base {
+    let done = match &a.base {
         None => {
             let loaded = Loaded::open(kernel, None)?;
             let (btf, found) = loaded.btf_scanning(&names)?;
             let target = Target::new(&btf).with_prefetched(&names, found);
-            minimize(target, &objects)?
+            minimize(target, &objects)
         }
         Some(base) => {
             let base_loaded = Loaded::open(base, None)?;
@@ -135,11 +137,19 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             let target = Target::new(&base_btf)
                 .with_prefetched(&names, found)
                 .with_module(module_name, &module);
-            minimize(target, &objects)?
+            minimize(target, &objects)
         }
     };
-    write(Path::new(output), &bytes)?;
-    Ok(ExitCode::SUCCESS)
+    match done {
+        Ok(bytes) => {
+            write(Path::new(output), &bytes)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("btfx: {kernel}: {e}");
+            Ok(ExitCode::from(crate::EXIT_FAILED))
+        }
+    }
 }
 
 /// `--target-dir DIR --out-dir OUT`: each kernel parsed once, scanned once
@@ -158,26 +168,51 @@ fn batch(
         .filter(|p| p.is_file())
         .collect();
     kernels.sort();
+    // Files that are neither BTF nor ELF (a README, a checksum list) are
+    // not kernels; a damaged BTF or ELF file is, and fails.
+    let total = kernels.len();
+    kernels.retain(|p| looks_like_btf_or_elf(p));
+    if kernels.len() < total {
+        eprintln!(
+            "btfx: {}: skipped {} file(s) that are neither BTF nor ELF",
+            dir.display(),
+            total - kernels.len()
+        );
+    }
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    // Each kernel is parsed, decided and written by whichever of two
+    // threads takes it next; messages are printed in kernel order.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<(usize, Result<(), String>)> = std::thread::scope(|s| {
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(k) = kernels.get(i) else { break };
+                done.push((i, one_kernel(k, out, objects, names)));
+            }
+            done
+        };
+        let other = s.spawn(work);
+        let mut mine = work();
+        match other.join() {
+            Ok(theirs) => mine.extend(theirs),
+            Err(_) => mine.push((usize::MAX, Err("a worker thread failed".into()))),
+        }
+        mine
+    });
+    let mut results = results;
+    results.sort_by_key(|r| r.0);
     let mut failed = 0usize;
-    for k in &kernels {
-        let Some(file) = k.file_name() else { continue };
-        let done = (|| -> Result<(), String> {
-            let path = k.display().to_string();
-            let loaded = Loaded::open(&path, None)?;
-            let (btf, found) = loaded.btf_scanning(names)?;
-            let target = Target::new(&btf).with_prefetched(names, found);
-            let bytes = minimize(target, objects).map_err(|e| format!("{path}: {e}"))?;
-            write(&out.join(file), &bytes)
-        })();
-        if let Err(e) = done {
+    for (_, r) in results {
+        if let Err(e) = r {
             eprintln!("btfx: {e}");
             failed += 1;
         }
     }
     eprintln!(
         "btfx: {} of {} kernels written to {}",
-        kernels.len() - failed,
+        kernels.len().saturating_sub(failed),
         kernels.len(),
         out.display()
     );
@@ -186,4 +221,26 @@ fn batch(
     } else {
         ExitCode::from(crate::EXIT_FAILED)
     })
+}
+
+/// One kernel of the batch: parse, scan for the objects' names, decide,
+/// write OUT/<kernel file name>.
+fn one_kernel(k: &Path, out: &Path, objects: &[Object<'_>], names: &[&[u8]]) -> Result<(), String> {
+    let path = k.display().to_string();
+    let file = k
+        .file_name()
+        .ok_or_else(|| format!("{path}: not a file name"))?;
+    let loaded = Loaded::open(&path, None)?;
+    let (btf, found) = loaded.btf_scanning(names)?;
+    let target = Target::new(&btf).with_prefetched(names, found);
+    let bytes = minimize(target, objects).map_err(|e| format!("{path}: {e}"))?;
+    write(&out.join(file), &bytes)
+}
+
+/// Whether a file starts with the BTF magic (either byte order) or ELF's.
+fn looks_like_btf_or_elf(p: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    let ok = std::fs::File::open(p).and_then(|mut f| f.read_exact(&mut head));
+    ok.is_ok() && (head[..2] == [0x9f, 0xeb] || head[..2] == [0xeb, 0x9f] || btf::is_elf(&head))
 }
