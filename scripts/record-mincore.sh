@@ -65,4 +65,16 @@ for k in "${KERNELS[@]}"; do
         printf '%s\t%s\t%s\t%s\n' "$n" "$k" "$rc" "${OBJS[$i]}" >> "$manifest"
     done
 done
+# Edge cases on the hand-made kernel (edge/kernel.btf): bpftool's output,
+# or its exit status and error lines when it fails.
+E=$OUT/edge
+for o in "$E"/*.bpf.o; do
+    n=$(basename "$o" .bpf.o)
+    rm -f "$E/$n.btf" "$E/$n.err"
+    if ! bpftool gen min_core_btf "$E/kernel.btf" "$E/$n.btf" "$o" 2> "$E/$n.err"; then
+        rm -f "$E/$n.btf"
+    else
+        rm -f "$E/$n.err"
+    fi
+done
 echo "$(wc -l < "$manifest") cases, $(ls "$OUT"/*.btf | wc -l) outputs"

@@ -117,7 +117,14 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     let (Some(kernel), Some(output)) = (kernel, output) else {
         return Err("gen min-core: expected INPUT OUTPUT OBJ...".into());
     };
-    let done = match &a.base {
+    // A module under /sys/kernel/btf is split BTF over vmlinux, as in
+    // `btfx dump`: it gets vmlinux as its base without --base.
+    let resolved = crate::input::resolve_path(kernel);
+    let base = a.base.clone().or_else(|| {
+        (resolved.starts_with("/sys/kernel/btf/") && resolved != crate::input::VMLINUX)
+            .then(|| "vmlinux".to_string())
+    });
+    let done = match &base {
         None => {
             let loaded = Loaded::open(kernel, None)?;
             let (btf, found) = loaded.btf_scanning(&names)?;
