@@ -338,3 +338,56 @@ fn minimal_btf_loads_into_the_kernel() {
     assert!(failures.is_empty(), "{failures:#?}");
     assert_eq!(loaded, 13);
 }
+
+#[test]
+fn mutated_kernels_never_panic() {
+    // Minimal BTFs are small valid kernels: flip bytes of one and run every
+    // fixture object against each mutant that still parses. Whatever the
+    // mutant holds (loops through function prototypes, bad member indices,
+    // kinds bpftool refuses), BTFGen answers Ok or Err, never panics.
+    let base =
+        std::fs::read(fixtures().join("oracle/mincore/fixtures-all.x86_64-6.18.btf")).unwrap();
+    let files: Vec<ObjFile> = btfx_tests::fixture_files("bpf", ".bpf.o")
+        .iter()
+        .map(|p| {
+            read_obj(&format!(
+                "fixtures/bpf/{}",
+                p.file_name().unwrap().to_string_lossy()
+            ))
+        })
+        .collect();
+    let objs: Vec<(Btf<'_>, BtfExt)> = files.iter().map(parse_obj).collect();
+    let all: Vec<(&Btf<'_>, &BtfExt)> = objs.iter().map(|(b, e)| (b, e)).collect();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut parsed, mut ok, mut err) = (0, 0, 0);
+    for _ in 0..3000 {
+        let mut m = base.clone();
+        for _ in 0..1 + next() % 4 {
+            // Type section words mostly (ids, kinds, vlens), header spared.
+            let i = 24 + (next() as usize) % (m.len() - 24);
+            m[i] = next() as u8;
+        }
+        let Ok(k) = Btf::parse(&m[..]) else { continue };
+        parsed += 1;
+        let mut g = MinCore::new(Target::new(&k));
+        let mut res = Ok(());
+        for (i, (b, e)) in all.iter().enumerate() {
+            res = res.and_then(|_| g.record(&format!("object #{i}"), b, e));
+        }
+        match res.and_then(|_| g.build()) {
+            Ok(bytes) => {
+                Btf::parse(&bytes[..]).expect("BTFGen output parses");
+                ok += 1;
+            }
+            Err(_) => err += 1,
+        }
+    }
+    eprintln!("min-core: {parsed} mutants parsed: {ok} minimised, {err} refused");
+    assert!(parsed > 300, "{parsed}");
+}
