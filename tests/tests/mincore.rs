@@ -391,3 +391,68 @@ fn mutated_kernels_never_panic() {
     eprintln!("min-core: {parsed} mutants parsed: {ok} minimised, {err} refused");
     assert!(parsed > 300, "{parsed}");
 }
+
+/// The lines of libbpf's CO-RE log that say what happened to each
+/// instruction (`patched insn`, `substituting insn`, `no matching targets
+/// found`, failures), for the whole object relocated as a load does. The
+/// value patched by a `target_type_id` relocation is a type id of the
+/// target, renumbered in a minimal BTF: it is replaced by the kind and name
+/// of the type it designates.
+fn outcome_log(obj: &ObjFile, target: &Btf<'_>) -> Vec<String> {
+    let o = loader::object::Object::parse(&obj.data).unwrap();
+    let loader::load::CoreInputs {
+        btf: local,
+        ext,
+        mut programs,
+    } = loader::load::core_inputs(&o).unwrap();
+    let report = core_reloc::relocate(&local, &ext, &mut programs, Target::new(target));
+    let type_id_relos: Vec<(String, usize)> = report
+        .records
+        .iter()
+        .filter(|r| r.kind == 7)
+        .map(|r| (r.program.clone(), r.index))
+        .collect();
+    report
+        .log
+        .iter()
+        .filter(|l| {
+            l.contains("patched insn")
+                || l.contains("substituting insn")
+                || l.contains("no matching targets")
+                || l.contains("failed")
+        })
+        .map(|l| {
+            let is_type_id = type_id_relos
+                .iter()
+                .any(|(p, i)| l.starts_with(&format!("prog '{p}': relo #{i}: patched")));
+            match (is_type_id, l.rfind(" -> ")) {
+                (true, Some(at)) => {
+                    let id: u32 = l[at + 4..].trim().parse().unwrap();
+                    let t = target.get(btf::TypeId(id)).unwrap();
+                    format!("{} -> {:?} {}", &l[..at], t.kind(), target.type_name(&t))
+                }
+                _ => l.clone(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn libbpf_log_outcomes_against_minimal_btf_equal_those_against_the_kernel() {
+    let files: Vec<ObjFile> = every_object().iter().map(|o| read_obj(o)).collect();
+    let mut lines = 0;
+    for k in KERNELS {
+        let data = kernel(k);
+        let full = Btf::parse(&data[..]).unwrap();
+        for f in &files {
+            let (b, e) = parse_obj(f);
+            let min_bytes = minimize(Target::new(&full), &[(&b, &e)]);
+            let min = Btf::parse(&min_bytes[..]).unwrap();
+            let want = outcome_log(f, &full);
+            assert_eq!(outcome_log(f, &min), want, "{} on {k}", f.path.display());
+            lines += want.len();
+        }
+    }
+    eprintln!("min-core: {lines} libbpf log outcome lines equal against minimal and full BTF");
+    assert!(lines > 3000, "{lines}");
+}
