@@ -436,8 +436,8 @@ impl<'t> MinCore<'t> {
         crate::mincore_write::build(self)
     }
 
-    /// The kept types in output order: (source, id, kept members or `None`
-    /// for a type copied whole).
+    /// The kept types in output order: (source, its BTF, id); the kernel's
+    /// first, then each module's, each in id order.
     pub(crate) fn kept(&self) -> impl Iterator<Item = (usize, &'t Btf<'t>, TypeId)> + '_ {
         self.marks.iter().enumerate().flat_map(move |(src, m)| {
             let b = self.btf(src);
