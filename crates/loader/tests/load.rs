@@ -53,6 +53,7 @@ fn every_fixture_agrees_with_libbpf() {
     if !bpf_allowed() {
         return;
     }
+    let counted = loader::sys::Census::begin().unwrap();
     let mut agree = 0;
     let mut total = 0;
     let mut report = String::new();
@@ -79,11 +80,8 @@ fn every_fixture_agrees_with_libbpf() {
                 .map(|p| {
                     let (ok, why) = match &p.outcome {
                         ProgOutcome::Loaded { .. } => (true, String::new()),
-                        ProgOutcome::Rejected {
-                            errno,
-                            log_tail,
-                            core,
-                        } => (false, format!("errno {errno} {log_tail} {core:?}")),
+                        ProgOutcome::Failed(f) => (false, format!("{f:?}")),
+                        ProgOutcome::Skipped => (false, "skipped".to_string()),
                     };
                     (p.name, p.section, ok, why)
                 })
@@ -92,14 +90,15 @@ fn every_fixture_agrees_with_libbpf() {
             want.iter()
                 .map(|w| {
                     let l = load_stem(stem, std::slice::from_ref(&w.0));
-                    let p = l.programs.into_iter().next().unwrap();
+                    let p = l
+                        .programs
+                        .into_iter()
+                        .find(|p| !matches!(p.outcome, ProgOutcome::Skipped))
+                        .unwrap();
                     let (ok, why) = match &p.outcome {
                         ProgOutcome::Loaded { .. } => (true, String::new()),
-                        ProgOutcome::Rejected {
-                            errno,
-                            log_tail,
-                            core,
-                        } => (false, format!("errno {errno} {log_tail} {core:?}")),
+                        ProgOutcome::Failed(f) => (false, format!("{f:?}")),
+                        ProgOutcome::Skipped => (false, "skipped".to_string()),
                     };
                     (p.name, p.section, ok, why)
                 })
@@ -120,5 +119,7 @@ fn every_fixture_agrees_with_libbpf() {
         }
     }
     eprintln!("{agree} of {total} programs agree with libbpf");
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
     assert!(report.is_empty(), "{report}");
 }
