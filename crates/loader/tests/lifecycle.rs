@@ -248,3 +248,64 @@ fn one_parsed_target_serves_several_loads() {
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }
+
+#[test]
+fn a_program_type_set_between_open_and_load_and_values_read_back_by_running_it() {
+    if !bpf_allowed() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    let elf = fixture("odd_section");
+    // As opened: the unknown section fails alone, at the open stage, EINVAL
+    // (libbpf: "missing BPF prog type", -22), and hides nothing else.
+    let obj = OpenObject::open(&elf, "odd_section").unwrap();
+    assert_eq!(obj.programs()[1].prog_type, None);
+    let loaded = obj.load().unwrap();
+    let f = loaded.program("custom_section").unwrap().failure().unwrap();
+    assert_eq!((f.stage, f.errno), (loader::Stage::Open, 22));
+    assert!(loaded.program("known_socket").unwrap().is_loaded());
+    drop(loaded);
+
+    let mut obj = OpenObject::open(&elf, "odd_section").unwrap();
+    obj.set_program_type("custom_section", ProgramType::SocketFilter, None)
+        .unwrap();
+    obj.set_global_int("cfg_snaplen", 1000).unwrap();
+    obj.set_global_str("cfg_tag", "B").unwrap();
+    let loaded = obj.load().unwrap();
+    assert!(loaded.all_loaded(), "{loaded:#?}");
+    let custom = loaded.program("custom_section").unwrap();
+    assert_eq!(custom.prog_type, Some(ProgramType::SocketFilter));
+    // known_socket returns cfg_snaplen + cfg_tag[0] and counts in `hits`.
+    let known = loaded.program("known_socket").unwrap().fd().unwrap();
+    let run = sys::prog_test_run(known, &[0u8; 64], 0).unwrap();
+    assert_eq!(run.retval, 1000 + u32::from(b'B'));
+    let hits = loaded.map("hits").unwrap().fd().unwrap();
+    let v = sys::map_lookup(hits, &0u32.to_ne_bytes()).unwrap().unwrap();
+    assert_eq!(v, 1u64.to_ne_bytes());
+    drop(loaded);
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
+
+#[test]
+fn a_strong_extern_missing_fails_every_program_at_the_extern_stage() {
+    if !bpf_allowed() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    let obj = OpenObject::open(&fixture("extern_missing"), "extern_missing").unwrap();
+    let loaded = obj.load().unwrap();
+    assert_eq!(loaded.programs.len(), 2);
+    for p in &loaded.programs {
+        let f = p.failure().unwrap();
+        // libbpf: "extern 'CONFIG_BTFX_NEVER_SET' (strong): not resolved", -ESRCH.
+        assert_eq!((f.stage, f.errno), (loader::Stage::Extern, 3), "{}", p.name);
+        assert!(f.reason.contains("CONFIG_BTFX_NEVER_SET"), "{f:?}");
+    }
+    // Maps are reported too, not created.
+    assert!(!loaded.maps.is_empty());
+    assert!(loaded.maps.iter().all(|m| m.fd().is_none()));
+    drop(loaded);
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
