@@ -11,7 +11,8 @@ fn check(obj: &str, targets: &[&str]) -> (i32, serde_json::Value) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_btfx"));
     cmd.arg("check").arg(root.join(format!("bpf/{obj}.bpf.o")));
     for t in targets {
-        cmd.arg("--target").arg(root.join(format!("kernels/{t}.btf")));
+        cmd.arg("--target")
+            .arg(root.join(format!("kernels/{t}.btf")));
     }
     let out = cmd.arg("--json").output().unwrap();
     let v = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
