@@ -417,8 +417,8 @@ impl OpenObject {
                         (Vec::new(), Vec::new())
                     };
                     let args = sys::ProgLoad {
-                        prog_type: prog_type.raw(),
-                        expected_attach_type: attach_type.map_or(0, AttachType::raw),
+                        prog_type,
+                        expected_attach_type: attach_type,
                         insns: &code,
                         license: &license,
                         kern_version: obj.kern_version().unwrap_or(0),
@@ -687,7 +687,7 @@ fn create_map(m: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<OwnedFd> {
         && m.btf_value.0 != 0
         && !matches!(m.map_type, ARRAY_OF_MAPS | HASH_OF_MAPS | PROG_ARRAY);
     let mut a = sys::MapCreate {
-        map_type: m.map_type,
+        map_type: MapType::from_raw(m.map_type),
         key_size: m.key_size,
         value_size: m.value_size,
         max_entries: m.max_entries,
@@ -729,7 +729,7 @@ fn reuse_pinned(m: &MapDef, path: &std::path::Path) -> Result<Option<OwnedFd>> {
         "BPF_OBJ_GET_INFO_BY_FD",
         format!("map pinned at {}", path.display()),
     ))?;
-    let same = info.map_type == m.map_type
+    let same = info.map_type.raw() == m.map_type
         && info.key_size == m.key_size
         && info.value_size == m.value_size
         && info.max_entries == m.max_entries
