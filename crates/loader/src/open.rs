@@ -30,6 +30,9 @@ pub fn parse_target(bytes: Vec<u8>) -> Result<TargetBtf> {
     Ok(Arc::new(Btf::parse(raw)?))
 }
 
+/// The largest global data section [`OpenObject::open`] takes (512 MiB).
+pub const MAX_GLOBAL_DATA: u64 = 512 << 20;
+
 /// How a global variable's value can be written, from its BTF type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VarShape {
@@ -194,6 +197,23 @@ impl OpenObject {
 
     /// [`OpenObject::open`] from an already parsed object.
     pub fn from_object(obj: Object, name: &str) -> Result<OpenObject> {
+        // A `.bss` (NOBITS) section has no bytes in the file to bound its
+        // size, and its map's initial image is allocated whole: refuse a
+        // size no kernel accepts for a map value (KMALLOC_MAX_SIZE is 4 MiB
+        // with 4 KiB pages, 512 MiB at most with 64 KiB pages) before
+        // allocating it (found by fuzz/fuzz_targets/parse_object.rs).
+        for sec in obj.sections() {
+            if sec.is_global_data() && sec.size > MAX_GLOBAL_DATA {
+                return Err(Error::Section {
+                    index: sec.index,
+                    section: sec.name.clone(),
+                    why: format!(
+                        "global data of {} bytes: larger than any map value a kernel accepts ({MAX_GLOBAL_DATA})",
+                        sec.size
+                    ),
+                });
+            }
+        }
         let local = obj.btf().map(Btf::parse).transpose()?;
         if let (Some(b), Some(l)) = (obj.btf_ext(), local.as_ref()) {
             crate::load::parse_ext(&obj, b, l)?;
