@@ -428,7 +428,7 @@ impl OpenObject {
                         func_info: &fi,
                         line_info: &li,
                         attach_btf_id,
-                        attach_btf_obj_fd: 0,
+                        attach_btf_obj_fd: None,
                     };
                     r.insns = linked.insns.clone();
                     let res = if level > 0 {
