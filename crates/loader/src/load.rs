@@ -19,6 +19,10 @@
 //!   others load. No target BTF at all fails every program ([`Stage::CoRe`]).
 //! * an unknown section name (EINVAL, [`Stage::Open`]), a missing attach
 //!   target (ESRCH, [`Stage::AttachTarget`]) and the verifier are per program.
+//! * a PROG_ARRAY `.values` slot naming a program that did not load
+//!   (refused, or autoload off) fails the object after the programs load:
+//!   libbpf 1.1 then unloads them all (EBADF, [`Stage::Map`]), so the
+//!   programs that had loaded are reported failed with that reason.
 //!
 //! libbpf then stops at the first program the kernel refuses and unloads
 //! the rest; this loader goes on with the others, which is what loading
@@ -473,9 +477,17 @@ impl OpenObject {
             programs.push(r);
         }
 
-        // PROG_ARRAY `.values` slots, once the programs are loaded.
+        // PROG_ARRAY `.values` slots, once the programs are loaded. As in
+        // libbpf 1.1, a slot whose program is not loaded (refused, or
+        // autoload off) fails the whole object: the programs that did load
+        // are unloaded and reported with that failure.
         if object_failure.is_none() {
             if let Err(f) = fill_prog_slots(&created, &maps_out, &programs) {
+                for p in &mut programs {
+                    if p.is_loaded() {
+                        p.outcome = ProgOutcome::Failed(f.clone());
+                    }
+                }
                 object_failure = Some(f);
             }
         }
@@ -652,15 +664,21 @@ fn fill_prog_slots(
             continue;
         }
         for s in &m.init_slots {
-            // A program not loaded (autoload off, refused) leaves its slot
-            // empty; libbpf would fail the object instead, which the
-            // refused program's own outcome already reports.
+            // libbpf 1.1 writes the fd of a program that did not load (-2)
+            // and fails with EBADF.
             let Some(pfd) = programs
                 .iter()
                 .find(|p| p.name == s.target)
                 .and_then(|p| p.fd())
             else {
-                continue;
+                return Err(fail(
+                    Stage::Map,
+                    libc::EBADF,
+                    format!(
+                        "map '{}': failed to initialize slot [{}] to prog '{}': the program is not loaded",
+                        m.name, s.index, s.target
+                    ),
+                ));
             };
             let v = (pfd.as_raw_fd() as u32).to_ne_bytes();
             sys::map_update(fd, &s.index.to_ne_bytes(), &v, 0).map_err(|e| {

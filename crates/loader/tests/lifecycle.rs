@@ -309,3 +309,47 @@ fn a_strong_extern_missing_fails_every_program_at_the_extern_stage() {
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }
+
+/// Each program of maps_globals alone, as libbpf 1.1 loads it with every
+/// other program's autoload off (fixtures/oracle/load-alone/, recorded by
+/// scripts/record-load-alone-oracles.sh): the PROG_ARRAY slot naming
+/// `tail_target` fails every program but `tail_target` itself with EBADF.
+#[test]
+fn each_program_alone_agrees_with_libbpf() {
+    if !bpf_allowed() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    let oracle = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/oracle/load-alone/maps_globals.txt"),
+    )
+    .unwrap();
+    let elf = fixture("maps_globals");
+    let mut n = 0;
+    for line in oracle.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let mut obj = OpenObject::open(&elf, "maps_globals").unwrap();
+        obj.only(&[f[0].to_string()]).unwrap();
+        let loaded = obj.load().unwrap();
+        let p = loaded.program(f[0]).unwrap();
+        let got = match &p.outcome {
+            ProgOutcome::Loaded { .. } => "0".to_string(),
+            ProgOutcome::Failed(x) => format!("-{}", x.errno),
+            ProgOutcome::Skipped => "skipped".to_string(),
+        };
+        assert_eq!(
+            (p.is_loaded(), got.as_str()),
+            (f[2] == "loaded", f[3]),
+            "{line}: {p:?}"
+        );
+        if let Some(x) = p.failure() {
+            assert_eq!(x.stage, loader::Stage::Map);
+            assert!(x.reason.contains("tail_target"), "{x:?}");
+        }
+        n += 1;
+    }
+    assert_eq!(n, 4);
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
