@@ -153,6 +153,14 @@ fn every_program_and_map_on_every_failure_path() {
     assert_eq!(code, 0);
     assert_eq!(prog(&v, "custom_section")["status"], "skipped");
 
+    // ... and loads once its type is given.
+    let (code, v) = load_json(
+        "odd_section",
+        &["--prog-type", "custom_section=socket_filter"],
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(prog(&v, "custom_section")["type"], "socket_filter");
+
     // The verifier log on request, success included.
     let (code, v) = load_json(
         "odd_section",
@@ -188,6 +196,11 @@ fn bad_input_and_usage_exit_2() {
         ),
         (vec!["load", obj, "--max-entries", "nosuch=4"], "nosuch"),
         (vec!["load", obj, "--bogus-flag"], "bogus"),
+        (
+            vec!["load", obj, "--prog-type", "custom_section=nosuch"],
+            "nosuch",
+        ),
+        (vec!["load", obj, "--prog-type", "nosuch=xdp"], "nosuch"),
     ];
     for (args, needle) in cases {
         let (code, out, err) = btfx(&args);
@@ -231,7 +244,7 @@ fn a_failed_run_leaves_no_pin_and_keeps_earlier_ones() {
     before.sort();
     assert!(before.contains(&dir.join("known_socket")), "{before:?}");
     assert!(before.contains(&dir.join("hits")), "{before:?}");
-    let id_before = sys::prog_info(&sys::obj_get(&dir.join("known_socket")).unwrap())
+    let id_before = sys::prog_info(sys::obj_get(&dir.join("known_socket")).unwrap())
         .unwrap()
         .0;
 
@@ -247,7 +260,7 @@ fn a_failed_run_leaves_no_pin_and_keeps_earlier_ones() {
         .collect();
     after.sort();
     assert_eq!(before, after);
-    let id_after = sys::prog_info(&sys::obj_get(&dir.join("known_socket")).unwrap())
+    let id_after = sys::prog_info(sys::obj_get(&dir.join("known_socket")).unwrap())
         .unwrap()
         .0;
     assert_eq!(id_before, id_after);
