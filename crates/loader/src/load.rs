@@ -463,10 +463,18 @@ impl OpenObject {
                             let core = core_report
                                 .as_ref()
                                 .and_then(|rep| poisoned(rep, &linked.chunks, &e.log));
+                            // The verifier's last word, else the errno's text.
+                            let reason = e
+                                .log
+                                .lines()
+                                .rev()
+                                .map(str::trim)
+                                .find(|l| !l.is_empty() && !l.starts_with("processed "))
+                                .map_or_else(|| e.error.to_string(), str::to_string);
                             Failure {
                                 stage: Stage::Verifier,
                                 errno: e.error.raw_os_error().unwrap_or(0),
-                                reason: e.error.to_string(),
+                                reason,
                                 log_tail: tail(&e.log, 8),
                                 core,
                             }

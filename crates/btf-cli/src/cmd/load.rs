@@ -264,6 +264,15 @@ fn merge(v: &mut Value, o: Value) {
     }
 }
 
+/// The errno's text without std's " (os error N)" tail.
+fn strerror(errno: i32) -> String {
+    let s = std::io::Error::from_raw_os_error(errno).to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
 fn text(l: &LoadedObject) -> String {
     let mut out = String::new();
     for p in &l.programs {
@@ -276,10 +285,14 @@ fn text(l: &LoadedObject) -> String {
             )),
             ProgOutcome::Skipped => out.push_str(&format!("{}\t{}\tskipped\n", p.name, p.section)),
             ProgOutcome::Failed(f) => {
-                let err = std::io::Error::from_raw_os_error(f.errno);
                 out.push_str(&format!(
-                    "{}\t{}\tfailed\t{}: errno={} ({err}): {}\n",
-                    p.name, p.section, f.stage, f.errno, f.reason
+                    "{}\t{}\tfailed\t{}: errno={} ({}): {}\n",
+                    p.name,
+                    p.section,
+                    f.stage,
+                    f.errno,
+                    strerror(f.errno),
+                    f.reason
                 ));
                 if let Some(c) = &f.core {
                     out.push_str(&format!("  {c}\n"));
