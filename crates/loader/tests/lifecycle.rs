@@ -122,6 +122,12 @@ fn configured_load_reaches_the_kernel() {
     obj.set_global_int("cfg_target_tgid", 4242).unwrap();
     obj.set_global_int("stats_hits", 99).unwrap();
     obj.set_max_entries("lru", 512).unwrap();
+    // BPF_F_NO_PREALLOC (1) on a hash map.
+    obj.set_map_flags("pc_hash", 1).unwrap();
+    // A whole image of the wrong size is refused; the right size is taken.
+    let data_map = obj.global("stats_hits").unwrap().map.clone();
+    assert!(obj.set_initial_value(&data_map, &[0; 3]).is_err());
+    assert!(obj.set_initial_value("lru", &[0; 8]).is_err());
     obj.set_autoload("unlink_exit", false).unwrap();
     obj.set_program_log("fork_btf", 1, 0).unwrap();
     let mine = sys::map_create(&sys::MapCreate {
@@ -161,6 +167,12 @@ fn configured_load_reaches_the_kernel() {
     let lru = loaded.map("lru").unwrap();
     assert_eq!(lru.max_entries, 512);
     assert_eq!(sys::map_info(lru.fd().unwrap()).unwrap().max_entries, 512);
+    assert_eq!(
+        sys::map_info(loaded.map("pc_hash").unwrap().fd().unwrap())
+            .unwrap()
+            .map_flags,
+        1
+    );
     let counters = loaded.map("counters").unwrap();
     assert!(matches!(counters.outcome, MapOutcome::Reused { .. }));
     assert_eq!(counters.id(), Some(mine_id));
