@@ -283,6 +283,20 @@ fn a_program_type_set_between_open_and_load_and_values_read_back_by_running_it()
         .unwrap();
     obj.set_global_int("cfg_snaplen", 1000).unwrap();
     obj.set_global_str("cfg_tag", "B").unwrap();
+    // A log buffer too small: the kernel fails the load with ENOSPC.
+    obj.set_program_log("known_socket", 1, 64).unwrap();
+    let loaded = obj.load().unwrap();
+    let known = loaded.program("known_socket").unwrap();
+    let f = known.failure().unwrap();
+    assert_eq!((f.stage, f.errno), (loader::Stage::Verifier, 28), "{f:?}");
+    assert!(!known.log.as_deref().unwrap_or_default().is_empty());
+    drop(loaded);
+
+    let mut obj = OpenObject::open(&elf, "odd_section").unwrap();
+    obj.set_program_type("custom_section", ProgramType::SocketFilter, None)
+        .unwrap();
+    obj.set_global_int("cfg_snaplen", 1000).unwrap();
+    obj.set_global_str("cfg_tag", "B").unwrap();
     let loaded = obj.load().unwrap();
     assert!(loaded.all_loaded(), "{loaded:#?}");
     let custom = loaded.program("custom_section").unwrap();
