@@ -36,6 +36,7 @@ mod loaded;
 pub mod maps;
 pub mod open;
 mod pin;
+mod progload;
 pub mod progtype;
 /// The ELF object model (the `btfx-bpf-object` crate), re-exported.
 pub use bpf_object as object;
