@@ -159,8 +159,8 @@ pub struct OpenMap {
 /// use loader::OpenObject;
 /// let elf = std::fs::read("fixtures/bpf/maps_globals.bpf.o")?;
 /// let mut obj = OpenObject::open(&elf, "maps_globals")?;
-/// obj.set_global_int("target_pid", 42)?;
-/// obj.set_max_entries("counts", 128)?;
+/// obj.set_global_int("cfg_target_tgid", 42)?;
+/// obj.set_max_entries("lru", 128)?;
 /// let loaded = obj.load()?;
 /// for p in &loaded.programs {
 ///     println!("{}: {:?}", p.name, p.id());
