@@ -35,7 +35,11 @@ fn programs_match_libbpf_order_for_every_fixture() {
         let got: Vec<(String, String)> = obj
             .programs()
             .iter()
-            .map(|p| (p.name.clone(), p.section_name.clone()))
+            // libbpf names `SEC("?x")` programs' section `x`.
+            .map(|p| {
+                let sec = p.section_name.strip_prefix('?').unwrap_or(&p.section_name);
+                (p.name.clone(), sec.to_string())
+            })
             .collect();
         assert_eq!(got, want, "{stem}");
         checked += 1;

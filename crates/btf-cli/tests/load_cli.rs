@@ -149,9 +149,15 @@ fn every_program_and_map_on_every_failure_path() {
     let odd = prog(&v, "custom_section");
     assert_eq!((&odd["stage"], &odd["errno"]), (&"open".into(), &22.into()));
     assert_eq!(prog(&v, "known_socket")["status"], "loaded");
+    assert_eq!(prog(&v, "off_by_default")["status"], "skipped");
     let (code, v) = load_json("odd_section", &["--prog", "known_socket"]);
     assert_eq!(code, 0);
     assert_eq!(prog(&v, "custom_section")["status"], "skipped");
+    // SEC("?socket") loads when asked for.
+    let (code, v) = load_json("odd_section", &["--prog", "off_by_default"]);
+    assert_eq!(code, 0);
+    assert_eq!(prog(&v, "off_by_default")["section"], "socket");
+    assert_eq!(prog(&v, "off_by_default")["status"], "loaded");
 
     // ... and loads once its type is given.
     let (code, v) = load_json(

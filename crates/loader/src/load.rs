@@ -348,7 +348,8 @@ impl OpenObject {
         let mut programs = Vec::with_capacity(obj.programs().len());
         for (i, p) in obj.programs().iter().enumerate() {
             let cfg = self.prog_cfg.get(i).cloned().unwrap_or_default();
-            let spec = progtype::from_section(&p.section_name);
+            let section = crate::open::sec_name(&p.section_name);
+            let spec = progtype::from_section(section);
             let prog_type = cfg
                 .prog_type
                 .or_else(|| spec.as_ref().map(|s| ProgramType::from_raw(s.prog_type)));
@@ -358,7 +359,7 @@ impl OpenObject {
             });
             let mut r = ProgResult {
                 name: p.name.clone(),
-                section: p.section_name.clone(),
+                section: section.to_string(),
                 prog_type,
                 expected_attach_type: attach_type,
                 insns: Vec::new(),
@@ -379,10 +380,7 @@ impl OpenObject {
                         r.outcome = ProgOutcome::Failed(fail(
                             Stage::Open,
                             libc::EINVAL,
-                            format!(
-                                "missing BPF prog type, check ELF section name '{}'",
-                                p.section_name
-                            ),
+                            format!("missing BPF prog type, check ELF section name '{section}'"),
                         ));
                         programs.push(r);
                         continue;

@@ -123,7 +123,8 @@ pub(crate) struct MapConfig {
 pub struct OpenProgram {
     /// Function name.
     pub name: String,
-    /// ELF section name.
+    /// Section name as libbpf gives it (the ELF name without the leading
+    /// `?` of `SEC("?...")`).
     pub section: String,
     /// Program type (configured, else from the section name; `None` when
     /// the section name says nothing libbpf knows).
@@ -229,11 +230,12 @@ impl OpenObject {
             .filter(|m| matches!(m.origin, MapOrigin::Data(_)))
             .filter_map(|m| Some((m.name.clone(), m.data.clone()?)))
             .collect();
+        // libbpf: `SEC("?name")` opens with autoload off.
         let prog_cfg = obj
             .programs()
             .iter()
-            .map(|_| ProgConfig {
-                autoload: true,
+            .map(|p| ProgConfig {
+                autoload: !p.section_name.starts_with('?'),
                 ..ProgConfig::default()
             })
             .collect();
@@ -270,10 +272,11 @@ impl OpenObject {
             .iter()
             .zip(&self.prog_cfg)
             .map(|(p, c)| {
-                let spec = progtype::from_section(&p.section_name);
+                let section = sec_name(&p.section_name);
+                let spec = progtype::from_section(section);
                 OpenProgram {
                     name: p.name.clone(),
-                    section: p.section_name.clone(),
+                    section: section.to_string(),
                     prog_type: c
                         .prog_type
                         .or_else(|| spec.as_ref().map(|s| ProgramType::from_raw(s.prog_type))),
@@ -328,6 +331,12 @@ impl OpenObject {
     pub fn initial_value(&self, map: &str) -> Option<&[u8]> {
         self.images.get(map).map(Vec::as_slice)
     }
+}
+
+/// libbpf's section name of a program: the ELF section name without the
+/// `?` that only turns autoload off.
+pub(crate) fn sec_name(elf_name: &str) -> &str {
+    elf_name.strip_prefix('?').unwrap_or(elf_name)
 }
 
 /// Every variable of every global data section, located by its ELF symbol

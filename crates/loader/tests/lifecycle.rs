@@ -271,8 +271,22 @@ fn a_program_type_set_between_open_and_load_and_values_read_back_by_running_it()
     // As opened: the unknown section fails alone, at the open stage, EINVAL
     // (libbpf: "missing BPF prog type", -22), and hides nothing else.
     let obj = OpenObject::open(&elf, "odd_section").unwrap();
-    assert_eq!(obj.programs()[1].prog_type, None);
+    let progs = obj.programs();
+    assert_eq!(progs[1].prog_type, None);
+    // SEC("?socket"): section "socket" as libbpf names it, autoload off.
+    assert_eq!(
+        (
+            progs[2].name.as_str(),
+            progs[2].section.as_str(),
+            progs[2].autoload
+        ),
+        ("off_by_default", "socket", false)
+    );
     let loaded = obj.load().unwrap();
+    assert!(matches!(
+        loaded.program("off_by_default").unwrap().outcome,
+        ProgOutcome::Skipped
+    ));
     let f = loaded.program("custom_section").unwrap().failure().unwrap();
     assert_eq!((f.stage, f.errno), (loader::Stage::Open, 22));
     assert!(loaded.program("known_socket").unwrap().is_loaded());
