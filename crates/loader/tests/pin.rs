@@ -36,6 +36,7 @@ fn programs_and_maps_are_pinned_by_name() {
         eprintln!("skipping: no bpf filesystem mounted (mount -t bpf bpf /sys/fs/bpf)");
         return;
     };
+    let counted = loader::sys::Census::begin().unwrap();
     let dir = root.join(format!("btfx-pin-test-{}", std::process::id()));
     let _cleanup = Cleanup(dir.clone());
     let elf = std::fs::read(
@@ -50,7 +51,7 @@ fn programs_and_maps_are_pinned_by_name() {
     let loaded = load(&elf, &opts).unwrap();
     let mut pinned = 0;
     for p in &loaded.programs {
-        let there = dir.join(loader::load::pin_name(&p.name)).exists();
+        let there = dir.join(loader::pin_name(&p.name)).exists();
         assert_eq!(
             there,
             matches!(p.outcome, ProgOutcome::Loaded { .. }),
@@ -61,7 +62,7 @@ fn programs_and_maps_are_pinned_by_name() {
     }
     for m in &loaded.maps {
         assert!(
-            dir.join(loader::load::pin_name(&m.name)).exists(),
+            dir.join(loader::pin_name(&m.name)).exists(),
             "map {}",
             m.name
         );
@@ -71,8 +72,22 @@ fn programs_and_maps_are_pinned_by_name() {
     // The pins outlive the loader's descriptors.
     drop(loaded);
     assert!(std::fs::read_dir(&dir).unwrap().count() >= 3);
-    // Pinning again into the same place fails (names taken), as bpftool's does.
-    assert!(load(&elf, &opts).is_err());
+    // Pinning again into the same place fails (names taken), as bpftool's
+    // does, and leaves the earlier pins alone.
+    let before: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let again = load(&elf, &opts).unwrap();
+    assert!(again.pin_error.is_some() && !again.all_loaded());
+    assert!(again.pinned.is_empty());
+    drop(again);
+    for p in &before {
+        assert!(p.exists(), "{} was removed", p.display());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
 }
 
 /// `pinning = LIBBPF_PIN_BY_NAME`, against libbpf's recorded behaviour
@@ -99,6 +114,7 @@ fn maps_pinned_by_name_are_reused_as_libbpf_does() {
     assert!(sections[2].contains("map 'btfx_unpinned': created successfully"));
     assert!(sections[3].contains("result: failed") && sections[3].contains("parameter mismatch"));
 
+    let counted = loader::sys::Census::begin().unwrap();
     let dir = root.join(format!("btfx-pin-root-{}", std::process::id()));
     let _cleanup = Cleanup(dir.clone());
     std::fs::create_dir_all(&dir).unwrap();
@@ -110,7 +126,7 @@ fn maps_pinned_by_name_are_reused_as_libbpf_does() {
     };
     let map = |l: &loader::Loaded, n: &str| {
         let m = l.maps.iter().find(|m| m.name == n).unwrap();
-        (m.id, m.pinned.clone(), m.reused)
+        (m.id().unwrap(), m.pinned.clone(), m.reused())
     };
     let first = load(&elf, &opts).unwrap();
     let (pid1, pinned, reused) = map(&first, "btfx_pinned");
@@ -135,7 +151,7 @@ fn maps_pinned_by_name_are_reused_as_libbpf_does() {
     // Replace the pin with a hash map of 32 entries instead of 16.
     std::fs::remove_file(dir.join("btfx_pinned")).unwrap();
     let other = loader::sys::map_create(&loader::sys::MapCreate {
-        map_type: 1,
+        map_type: loader::MapType::Hash,
         key_size: 4,
         value_size: 8,
         max_entries: 32,
@@ -144,10 +160,68 @@ fn maps_pinned_by_name_are_reused_as_libbpf_does() {
     })
     .unwrap();
     loader::sys::obj_pin(&other, &dir.join("btfx_pinned")).unwrap();
-    let err = load(&elf, &opts).unwrap_err().to_string();
+    let failed = load(&elf, &opts).unwrap();
     let want = format!(
         "couldn't reuse pinned map at '{}': parameter mismatch",
         dir.join("btfx_pinned").display()
     );
-    assert!(err.contains(&want), "{err}");
+    let m = failed.map("btfx_pinned").unwrap();
+    let loader::MapOutcome::Failed(f) = &m.outcome else {
+        panic!("{m:?}")
+    };
+    assert!(f.reason.contains(&want), "{f:?}");
+    // libbpf fails the whole object: every program is reported, with the
+    // map stage, and none is loaded.
+    assert!(!failed.programs.is_empty());
+    for p in &failed.programs {
+        let f = p.failure().unwrap_or_else(|| panic!("{p:?}"));
+        assert_eq!(f.stage, loader::Stage::Map);
+        assert!(f.reason.contains("btfx_pinned"), "{f:?}");
+    }
+    drop(failed);
+    drop(other);
+    // The pin that was there before is left alone.
+    assert!(dir.join("btfx_pinned").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
+
+/// A load that fails after pinning a map by name removes that pin again
+/// (libbpf unpins what a failed load pinned), and leaves the root as it was.
+#[test]
+fn a_failed_load_removes_the_by_name_pins_it_made() {
+    if let Err(e) = loader::sys::probe_bpf() {
+        eprintln!("skipping: BPF_PROG_LOAD of a trivial program failed: {e}");
+        return;
+    }
+    let Some(root) = bpffs() else {
+        eprintln!("skipping: no bpf filesystem mounted (mount -t bpf bpf /sys/fs/bpf)");
+        return;
+    };
+    let counted = loader::sys::Census::begin().unwrap();
+    let dir = root.join(format!("btfx-pin-fail-{}", std::process::id()));
+    let _cleanup = Cleanup(dir.clone());
+    std::fs::create_dir_all(&dir).unwrap();
+    let elf = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/bpf/pin_by_name.bpf.o"),
+    )
+    .unwrap();
+    let mut obj = loader::OpenObject::open(&elf, "pin_by_name").unwrap();
+    obj.set_pin_root(&dir);
+    // The kernel refuses a hash map of 0 entries, after btfx_pinned was
+    // created and pinned.
+    obj.set_max_entries("btfx_unpinned", 0).unwrap();
+    let loaded = obj.load().unwrap();
+    assert!(!loaded.all_loaded());
+    let pinned = loaded.map("btfx_pinned").unwrap();
+    assert!(pinned.fd().is_some(), "{pinned:?}");
+    assert_eq!(pinned.pinned, None, "reported unpinned");
+    assert!(loaded.pinned.is_empty());
+    assert!(!dir.join("btfx_pinned").exists());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    drop(loaded);
+    std::fs::remove_dir(&dir).unwrap();
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
 }

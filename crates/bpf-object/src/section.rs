@@ -1,6 +1,6 @@
 //! ELF sections of a BPF object and what libbpf makes of them.
 
-use super::reloc::Relocation;
+use crate::reloc::Relocation;
 
 /// What a section is for, classified by name and type as libbpf does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +30,25 @@ pub enum SectionKind {
     BtfExt,
     /// Anything else (debug info, symbol tables, relocation sections...).
     Other,
+}
+
+impl std::fmt::Display for SectionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SectionKind::Program => "program",
+            SectionKind::Text => "text",
+            SectionKind::Data => "data",
+            SectionKind::Rodata => "rodata",
+            SectionKind::Bss => "bss",
+            SectionKind::BtfMaps => "btf_maps",
+            SectionKind::LegacyMaps => "legacy_maps",
+            SectionKind::License => "license",
+            SectionKind::Version => "version",
+            SectionKind::Btf => "btf",
+            SectionKind::BtfExt => "btf_ext",
+            SectionKind::Other => "other",
+        })
+    }
 }
 
 /// One ELF section with its bytes and, for sections libbpf relocates
