@@ -97,6 +97,8 @@ impl Dedup {
     /// type graph is equivalent becomes canonical for it.
     pub fn struct_types(&mut self) -> Result<()> {
         let mut cands = Vec::new();
+        let sigs = super::filter::struct_sigs(&self.store);
+        let sig = |id: u32| sigs.as_ref().and_then(|s| s.get(id as usize).copied());
         for id in self.store.start_id..self.store.type_cnt() {
             if self.is_mapped(id) || !matches!(self.store.kind(id), Kind::Struct | Kind::Union) {
                 continue;
@@ -107,7 +109,7 @@ impl Dedup {
             let mut new = id;
             for &c in &cands {
                 // a FWD with a colliding hash must not be taken
-                if !self.store.shallow_equal_struct(id, c) {
+                if sig(id) != sig(c) || !self.store.shallow_equal_struct(id, c) {
                     continue;
                 }
                 self.clear_hypot();

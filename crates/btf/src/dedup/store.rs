@@ -3,11 +3,13 @@
 //!
 //! Appending follows libbpf's `btf__add_btf`: an input's types go after the
 //! ones already here, its type ids shifted by the number of local types
-//! before it, its string offsets moved into the appended string bytes. The
-//! string bytes are kept as given (not deduplicated): the string pass
-//! rebuilds the table from the references anyway, so the result is the same
-//! as libbpf's, which deduplicates while appending.
+//! before it, its strings added to one pool of distinct strings. Until the
+//! string pass, a local string field holds `start_str + ordinal` of its
+//! string in the pool; a value below `start_str` is a base string offset.
 
+use hashbrown::HashMap;
+
+use super::pool::Pool;
 use crate::{Btf, Error, Kind, Result, TypeId};
 
 /// libbpf's `BTF_MAX_NR_TYPES`: ids above it are markers, not types.
@@ -51,7 +53,9 @@ pub(crate) struct Store {
     pub start_id: u32,
     /// First local string offset (0 without a base).
     pub start_str: u32,
-    /// The local strings as appended: offset `start_str + i` is byte `i`.
+    /// The distinct local strings appended.
+    pub pool: Pool,
+    /// The final local string table (filled by the string pass).
     pub strs: Vec<u8>,
     /// The base's string table (split BTF only).
     pub base_strs: Vec<u8>,
@@ -65,7 +69,8 @@ impl Store {
             offs: vec![0, 0],
             start_id: 1,
             start_str: 0,
-            strs: vec![0],
+            pool: Pool::new(),
+            strs: Vec::new(),
             base_strs: Vec::new(),
         }
     }
@@ -79,7 +84,6 @@ impl Store {
             ));
         }
         let mut s = Store::new();
-        s.strs.clear();
         s.copy_types(base, Ok, Ok)?;
         s.start_id = base.type_count();
         s.start_str = base.total_str_len();
@@ -146,10 +150,12 @@ impl Store {
             None => {}
         }
         let first = self.type_cnt();
-        let str_shift = self.start_str + self.strs.len() as u32;
+        let start_str = self.start_str;
+        let mut seen: HashMap<u32, u32> = HashMap::new();
+        let mut pool = std::mem::take(&mut self.pool);
         let id_shift = first - src_start;
         let total = src.type_count();
-        self.copy_types(
+        let res = self.copy_types(
             src,
             |v| {
                 if v >= total {
@@ -164,17 +170,24 @@ impl Store {
                 })
             },
             |off| {
-                Ok(if off == 0 || off < src_str {
-                    off
-                } else {
-                    off - src_str + str_shift
-                })
+                if off < src_str {
+                    // void's name, or a string of the base
+                    return Ok(off);
+                }
+                if let Some(&v) = seen.get(&off) {
+                    return Ok(v);
+                }
+                let bytes = src.str_bytes(crate::StrOffset(off)).ok_or(Error::BadStrings {
+                    offset: off as u64,
+                    why: "string offset past the string table",
+                })?;
+                let v = start_str + pool.add(bytes);
+                seen.insert(off, v);
+                Ok(v)
             },
-        )?;
-        self.strs.extend_from_slice(src.local_strings());
-        if !self.strs.ends_with(&[0]) {
-            self.strs.push(0);
-        }
+        );
+        self.pool = pool;
+        res?;
         Ok(first..self.type_cnt())
     }
 
@@ -238,18 +251,6 @@ impl Store {
             self.offs.push(end as u32);
         }
         Ok(())
-    }
-
-    /// The bytes of the string at a pre-dedup offset (base or local).
-    pub fn str_at(&self, off: u32) -> Option<&[u8]> {
-        let (tab, i) = if off < self.start_str {
-            (&self.base_strs[..], off as usize)
-        } else {
-            (&self.strs[..], (off - self.start_str) as usize)
-        };
-        let s = tab.get(i..)?;
-        let n = memchr::memchr(0, s)?;
-        Some(&s[..n])
     }
 }
 

@@ -12,8 +12,8 @@ use hashbrown::HashMap;
 use super::store::{kind_of, str_fields, Store};
 use crate::{Error, Result, TypeId};
 
-/// Rewrites every local string offset of `store` and replaces its local
-/// strings with the deduplicated table.
+/// Rewrites every local string field of `store` (base offsets kept, pool
+/// ordinals given their final offsets) and fills `store.strs`.
 pub(crate) fn dedup_strings(store: &mut Store) -> Result<()> {
     let mut words = std::mem::take(&mut store.words);
     let res = remap(store, &mut words);
@@ -21,6 +21,8 @@ pub(crate) fn dedup_strings(store: &mut Store) -> Result<()> {
     store.strs = res?;
     Ok(())
 }
+
+const UNSET: u32 = u32::MAX;
 
 fn remap(store: &Store, words: &mut [u32]) -> Result<Vec<u8>> {
     let split = store.start_id > 1;
@@ -34,11 +36,14 @@ fn remap(store: &Store, words: &mut [u32]) -> Result<Vec<u8>> {
             off += n + 1;
         }
     }
-    let mut out: Vec<u8> = Vec::with_capacity(store.strs.len());
-    let mut set: HashMap<&[u8], u32> = HashMap::with_capacity(store.strs.len() / 16);
+    let mut out: Vec<u8> = Vec::with_capacity(store.pool.byte_len());
+    // pool ordinal -> final offset
+    let mut new_off = vec![UNSET; store.pool.len()];
     if !split {
         out.push(0);
-        set.insert(b"", 0);
+        if let Some(z) = new_off.first_mut() {
+            *z = 0;
+        }
     }
     for id in store.start_id..store.type_cnt() {
         let i = id as usize;
@@ -46,37 +51,33 @@ fn remap(store: &Store, words: &mut [u32]) -> Result<Vec<u8>> {
             continue;
         };
         let rec = words.get_mut(a as usize..b as usize).unwrap_or(&mut []);
-        let kind = kind_of(rec.get(1).copied().unwrap_or(0));
-        let vlen = rec.get(1).map_or(0, |w| (w & 0xffff) as usize);
-        for f in str_fields(kind, vlen) {
+        let info = rec.get(1).copied().unwrap_or(0);
+        for f in str_fields(kind_of(info), (info & 0xffff) as usize) {
             let Some(w) = rec.get_mut(f) else { continue };
-            let off = *w;
-            if off == 0 || off < store.start_str {
+            let v = *w;
+            if v < store.start_str {
                 continue;
             }
-            let s = store.str_at(off).ok_or_else(|| Error::BadNameOffset {
+            let ord = v - store.start_str;
+            let slot = new_off.get_mut(ord as usize).ok_or(Error::BadNameOffset {
                 id: TypeId(id),
                 what: "dedup",
-                name_off: off,
-                limit: store.start_str + store.strs.len() as u32,
+                name_off: v,
+                limit: store.start_str + store.pool.len() as u32,
             })?;
-            if split {
-                if let Some(&b) = base.get(s) {
-                    *w = b;
-                    continue;
-                }
+            if *slot == UNSET {
+                let s = store.pool.get(ord).unwrap_or(&[]);
+                *slot = match base.get(s) {
+                    Some(&b) => b,
+                    None => {
+                        let o = store.start_str + out.len() as u32;
+                        out.extend_from_slice(s);
+                        out.push(0);
+                        o
+                    }
+                };
             }
-            let new = match set.get(s) {
-                Some(&o) => o,
-                None => {
-                    let o = out.len() as u32;
-                    out.extend_from_slice(s);
-                    out.push(0);
-                    set.insert(s, o);
-                    o
-                }
-            };
-            *w = store.start_str + new;
+            *w = *slot;
         }
     }
     Ok(out)

@@ -141,11 +141,16 @@ impl Store {
     }
 }
 
+/// Marks a `lists` value that indexes `multi` rather than naming an id.
+const MULTI: u32 = 1 << 31;
+
 /// Signature hash -> canonical candidates, in libbpf's walking order.
 #[derive(Debug, Default)]
 pub(crate) struct Table {
-    /// Each key's ids, the one walked first last.
-    lists: HashMap<i64, Vec<u32>>,
+    /// A key's only id, or `MULTI | i` for the list `multi[i]`.
+    lists: HashMap<i64, u32>,
+    /// Keys with several ids: the one walked first last.
+    multi: Vec<Vec<u32>>,
     /// Entries in libbpf's map.
     size: usize,
     /// Buckets in libbpf's map.
@@ -155,23 +160,45 @@ pub(crate) struct Table {
 impl Table {
     /// Adds a candidate (`hashmap__append`).
     pub fn add(&mut self, h: i64, id: u32) {
-        // libbpf's hashmap_needs_to_grow: empty, or over 75% full
+        // libbpf's hashmap_needs_to_grow: empty, or over 75% full; a
+        // grow walks each chain into the new buckets head first, so the
+        // entries of one key come out reversed
         if self.cap == 0 || (self.size + 1) * 4 / 3 > self.cap {
             self.cap = (self.cap * 2).max(4);
-            if self.size > 1 {
-                for l in self.lists.values_mut() {
-                    l.reverse();
+            for l in &mut self.multi {
+                l.reverse();
+            }
+        }
+        self.size += 1;
+        match self.lists.entry(h) {
+            hashbrown::hash_map::Entry::Vacant(v) => {
+                v.insert(id);
+            }
+            hashbrown::hash_map::Entry::Occupied(mut o) => {
+                let cur = *o.get();
+                if cur & MULTI != 0 {
+                    if let Some(l) = self.multi.get_mut((cur & !MULTI) as usize) {
+                        l.push(id);
+                    }
+                } else {
+                    o.insert(MULTI | self.multi.len() as u32);
+                    self.multi.push(vec![cur, id]);
                 }
             }
         }
-        self.lists.entry(h).or_default().push(id);
-        self.size += 1;
     }
 
-    /// The candidates of a key, in the order libbpf walks them.
+    /// The candidates of a key, the one libbpf walks first last.
     #[inline]
     pub fn get(&self, h: i64) -> &[u32] {
-        self.lists.get(&h).map_or(&[], Vec::as_slice)
+        match self.lists.get(&h) {
+            None => &[],
+            Some(v) if v & MULTI != 0 => self
+                .multi
+                .get((v & !MULTI) as usize)
+                .map_or(&[], Vec::as_slice),
+            Some(v) => std::slice::from_ref(v),
+        }
     }
 }
 
