@@ -56,12 +56,14 @@ impl Dedup {
                 }
                 Kind::Enum | Kind::Enum64 => {
                     h = s.hash_enum(id);
+                    let fwd = s.is_enum_fwd(id);
                     for c in walk(self.table.get(h)) {
                         if s.equal_whole(id, c) {
                             new = c;
                             break;
                         }
-                        if s.compat_enum(id, c) {
+                        // two full enums: compatible only when equal
+                        if (fwd || s.is_enum_fwd(c)) && s.compat_enum(id, c) {
                             if s.is_enum_fwd(id) {
                                 new = c;
                                 break;

@@ -62,9 +62,9 @@
 //! ```
 
 mod equiv;
-mod pool;
 mod filter;
 mod finish;
+mod pool;
 mod refs;
 mod state;
 mod store;
@@ -122,24 +122,15 @@ impl Appender {
 
     /// Deduplicates what was appended (`btf__dedup`).
     pub fn dedup(self) -> Result<Deduped> {
-        let t0 = std::time::Instant::now();
         let mut store = self.store;
         strings::dedup_strings(&mut store)?;
-        let t1 = t0.elapsed();
         let mut d = Dedup::new(store);
         d.prep()?;
-        let t2 = t0.elapsed();
         d.prim_types()?;
-        let t3 = t0.elapsed();
         d.struct_types()?;
-        let t4 = t0.elapsed();
         d.resolve_fwds();
-        let t5 = t0.elapsed();
         d.ref_types()?;
-        let t6 = t0.elapsed();
         d.check_broken()?;
-        let r = d.finish();
-        eprintln!("TIMES {t1:?} {t2:?} {t3:?} {t4:?} {t5:?} {t6:?} {:?}", t0.elapsed());
-        r
+        d.finish()
     }
 }

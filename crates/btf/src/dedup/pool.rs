@@ -64,7 +64,8 @@ impl Pool {
         }
         let ord = self.len() as u32;
         let hasher = &self.hasher;
-        self.index.insert_unique(h, ord, |&o| hasher.hash_one(get(o)));
+        self.index
+            .insert_unique(h, ord, |&o| hasher.hash_one(get(o)));
         self.bytes.extend_from_slice(s);
         self.bytes.push(0);
         self.starts.push(self.bytes.len() as u32);

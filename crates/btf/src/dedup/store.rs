@@ -177,10 +177,12 @@ impl Store {
                 if let Some(&v) = seen.get(&off) {
                     return Ok(v);
                 }
-                let bytes = src.str_bytes(crate::StrOffset(off)).ok_or(Error::BadStrings {
-                    offset: off as u64,
-                    why: "string offset past the string table",
-                })?;
+                let bytes = src
+                    .str_bytes(crate::StrOffset(off))
+                    .ok_or(Error::BadStrings {
+                        offset: off as u64,
+                        why: "string offset past the string table",
+                    })?;
                 let v = start_str + pool.add(bytes);
                 seen.insert(off, v);
                 Ok(v)
