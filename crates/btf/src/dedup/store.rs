@@ -132,22 +132,26 @@ impl Store {
         let src_start = src.start_id().0;
         let src_str = src.total_str_len() - src.local_strings().len() as u32;
         match src.base() {
-            Some(b) => {
-                if self.start_id == 1 || b.type_count() != self.start_id {
-                    return Err(Error::Split(format!(
-                        "an appended split BTF must be split over the dedup base \
-                         (its base has {} types, the dedup base {})",
-                        b.type_count(),
-                        self.start_id
-                    )));
-                }
+            Some(b)
+                if self.start_id == 1
+                    || b.type_count() != self.start_id
+                    || b.total_str_len() != self.start_str =>
+            {
+                return Err(Error::Split(format!(
+                    "an appended split BTF must be split over the dedup base \
+                     (its base has {} types and {} string bytes, the dedup base {} and {})",
+                    b.type_count(),
+                    b.total_str_len(),
+                    self.start_id,
+                    self.start_str
+                )));
             }
             None if self.start_id != 1 && src.local_type_count() > 0 => {
                 return Err(Error::Split(
-                    "a standalone BTF cannot be appended to split BTF (libbpf: -ENOTSUP)".into(),
+                    "a standalone BTF cannot be appended to a dedup over a base".into(),
                 ));
             }
-            None => {}
+            _ => {}
         }
         let first = self.type_cnt();
         let start_str = self.start_str;
