@@ -9,7 +9,7 @@ use btf::dedup::Appender;
 use btf::{Btf, Endian, ParseOptions};
 use clap::ValueEnum;
 
-use crate::input::{read, resolve_path};
+use crate::input::{read, resolve_path, VMLINUX};
 
 /// Arguments of `btfx dedup`.
 #[derive(clap::Args)]
@@ -22,7 +22,10 @@ pub struct Args {
     #[arg(long, short = 'o')]
     output: String,
     /// Base BTF: the inputs are split BTF over it, and so is the output
-    /// (base types never change).
+    /// (base types never change). Several inputs over one base are
+    /// appended as well (libbpf 1.1 refuses to append split BTF: this has
+    /// no libbpf counterpart). Default for /sys/kernel/btf/MODULE inputs:
+    /// vmlinux.
     #[arg(long, short = 'B')]
     base: Option<String>,
     /// Byte order of the output (default: little-endian; with --base, the
@@ -42,7 +45,14 @@ enum Order {
 /// Runs `btfx dedup`.
 pub fn run(a: Args) -> Result<ExitCode, String> {
     let opts = ParseOptions::default().threads(false);
-    let base_path = a.base.as_deref().map(resolve_path);
+    // a module under /sys/kernel/btf gets vmlinux as its base, as in `dump`
+    let base_path = a.base.as_deref().map(resolve_path).or_else(|| {
+        a.inputs
+            .iter()
+            .map(|i| resolve_path(i))
+            .any(|p| p.starts_with("/sys/kernel/btf/") && p != VMLINUX)
+            .then_some(VMLINUX)
+    });
     let base_data = match base_path {
         Some(p) => Some((p, read(p)?)),
         None => None,

@@ -10,7 +10,7 @@
 //!
 //! # How (libbpf's algorithm, pass by pass)
 //!
-//! 1. **Strings** ([`strings`]): one table rebuilt from the references, in
+//! 1. **Strings** (strings.rs): one table rebuilt from the references, in
 //!    the order types reference them; unreferenced strings dropped.
 //! 2. **Primitive types** (INT, ENUM, ENUM64, FWD, FLOAT): hashed by their
 //!    contents; the first equal canonical type found wins, else the type
@@ -39,7 +39,7 @@
 //! change; a comparison that would need to resolve a base FWD fails.
 //!
 //! Candidates with one signature are tried in the order libbpf's hash map
-//! walks them ([`table`]), so where two canonical types could both match,
+//! walks them (table.rs), so where two canonical types could both match,
 //! the same one wins. The recursive walks of libbpf run on explicit stacks
 //! here: hostile input cannot exhaust the call stack.
 //!
@@ -68,8 +68,8 @@ mod pool;
 mod refs;
 mod state;
 mod store;
-pub mod strings;
-pub mod table;
+mod strings;
+mod table;
 
 pub use finish::Deduped;
 
