@@ -261,6 +261,40 @@ fn split_base_fwd() -> Crafted {
     }
 }
 
+/// Split BTF over a base that holds equal types several times (a base is
+/// not deduplicated): the split's `int` and `struct X` take whichever base
+/// copy libbpf's candidate map walks first, which its growth reorders.
+fn split_dup_base(name: &'static str, pad: usize, tail: usize) -> Crafted {
+    let mut base = Builder::new();
+    for round in 0..3 {
+        let int = base.int("int", 4, E::Signed);
+        base.struct_("X", 4, &[("a", int, 0, 0)]);
+        for i in 0..pad * (round + 1) {
+            base.int(&format!("pad{round}_{i}"), 4, E::None);
+        }
+    }
+    for i in 0..tail {
+        base.int(&format!("tail{i}"), 4, E::None);
+    }
+    let base_bytes = le(&base);
+    let Ok(parsed) = Btf::parse(base_bytes.clone()) else {
+        return Crafted {
+            name,
+            base: None,
+            inputs: vec![],
+        };
+    };
+    let mut sp = Builder::new_split(&parsed);
+    let int = sp.int("int", 4, E::Signed);
+    let x = sp.struct_("X", 4, &[("a", int, 0, 0)]);
+    sp.reference(Kind::Ptr, "", x);
+    Crafted {
+        name,
+        base: Some(base_bytes),
+        inputs: vec![le(&sp)],
+    }
+}
+
 /// Every crafted case.
 pub fn all() -> Vec<Crafted> {
     vec![
@@ -275,5 +309,10 @@ pub fn all() -> Vec<Crafted> {
         libbpf_example(),
         misc(),
         split_base_fwd(),
+        split_dup_base("split_dup_base_a", 1, 0),
+        split_dup_base("split_dup_base_b", 3, 0),
+        split_dup_base("split_dup_base_c", 7, 0),
+        split_dup_base("split_dup_base_d", 1, 5),
+        split_dup_base("split_dup_base_e", 2, 30),
     ]
 }
