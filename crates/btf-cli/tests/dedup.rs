@@ -129,6 +129,23 @@ fn damaged_inputs_give_errors() {
     }
     let out = btfx(&["dedup", "fixtures/bpf/no-such.o", "-o", o.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
+
+    // parses, but libbpf's dedup refuses it (-EINVAL): a struct member
+    // whose type is a VAR; the message names the file and its own type id
+    let mut b = btf::write::Builder::new();
+    let int = b.int("int", 4, btf::IntEncoding::Signed);
+    let v = b.var("v", int, 1);
+    b.struct_("s", 4, &[("m", v, 0, 0)]);
+    let bad = tmp("var-member.btf");
+    std::fs::write(&bad, b.encode(btf::Endian::Little)).unwrap();
+    let bad = bad.to_str().unwrap();
+    let out = btfx(&["dedup", bad, bad, "-o", o.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{bad}: type id 2 there")),
+        "{stderr}"
+    );
 }
 
 /// The kernel loads what `btfx dedup` writes (BPF_BTF_LOAD).

@@ -64,20 +64,36 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         None => None,
     };
     let mut all = match &base {
-        Some(b) => Appender::new_split(b)
-            .map_err(|e| format!("{}: {e}", a.base.as_deref().unwrap_or("")))?,
+        Some(b) => {
+            Appender::new_split(b).map_err(|e| format!("{}: {e}", base_path.unwrap_or_default()))?
+        }
         None => Appender::new(),
     };
     let mut first_endian = None;
+    // where each input's types went: (appended ids, path, the input's first id)
+    let mut placed = Vec::new();
     for input in &a.inputs {
         let path = resolve_path(input);
         let data = read(path)?;
         let btf =
             Btf::parse_any_with(&data, base.clone(), opts).map_err(|e| format!("{path}: {e}"))?;
         first_endian.get_or_insert(btf.endian());
-        all.add(&btf).map_err(|e| format!("{path}: {e}"))?;
+        let ids = all.add(&btf).map_err(|e| format!("{path}: {e}"))?;
+        placed.push((ids, path.to_owned(), btf.start_id().0));
     }
-    let out = all.dedup().map_err(|e| format!("dedup: {e}"))?;
+    let out = all.dedup().map_err(|e| {
+        let id = match &e {
+            btf::Error::Unresolvable { id, .. } | btf::Error::Loop { id, .. } => Some(id.0),
+            _ => None,
+        };
+        let whose = id.and_then(|id| {
+            placed
+                .iter()
+                .find(|(r, _, _)| r.start.0 <= id && id < r.end.0)
+                .map(|(r, p, s)| format!("{p}: type id {} there: ", id - r.start.0 + s))
+        });
+        format!("dedup: {}{e} (ids as appended)", whose.unwrap_or_default())
+    })?;
     let endian = match a.endian {
         Some(Order::Little) => Endian::Little,
         Some(Order::Big) => Endian::Big,

@@ -251,7 +251,7 @@ impl Dedup {
                 stack.push((s.word(cand, 2), s.word(canon, 2)));
                 true
             }
-            _ => return Err(self.bad_kind(cand, "kind not allowed in a type graph")),
+            _ => return Err(self.bad_kind(cand, "a struct, pointer, array or prototype leads to it, and its kind cannot be compared (libbpf: -EINVAL)")),
         })
     }
 

@@ -51,14 +51,10 @@ impl Dedup {
                 let r = self.resolve(*slot);
                 let to = new_id.get(r as usize).copied().unwrap_or(UNPROCESSED);
                 if to > MAX_NR_TYPES {
-                    return Err(Error::BadType {
+                    return Err(Error::Unresolvable {
                         id: TypeId(start + i as u32),
                         kind: kind_of(info),
-                        offset: 0,
-                        why: format!(
-                            "references type id {} that dedup left without a place",
-                            *slot
-                        ),
+                        why: "references a type dedup left without a place",
                     });
                 }
                 *slot = to;

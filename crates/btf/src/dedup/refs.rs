@@ -133,7 +133,7 @@ impl Dedup {
                     self.set_map(id, IN_PROGRESS);
                     Ok(Enter::Entered)
                 }
-                _ => Err(self.bad_kind(id, "dedup found no canonical type for it")),
+                _ => Err(self.bad_kind(id, "a reference type leads to it, and its kind has no canonical type (libbpf: -EINVAL)")),
             },
             None => Err(Error::NoSuchType(TypeId(id))),
         }

@@ -114,13 +114,12 @@ impl Dedup {
         }
     }
 
-    /// The error for an id whose kind a pass cannot handle.
-    pub fn bad_kind(&self, id: u32, why: &str) -> Error {
-        Error::BadType {
+    /// The error for an id (in the appended BTF) a pass cannot handle.
+    pub fn bad_kind(&self, id: u32, why: &'static str) -> Error {
+        Error::Unresolvable {
             id: TypeId(id),
             kind: self.store.kind(id),
-            offset: 0,
-            why: why.into(),
+            why,
         }
     }
 
