@@ -44,6 +44,8 @@ enum Cmd {
     Diff(cmd::diff::Args),
     /// Where a field path (`task_struct.mm->pgd`) lives in a BTF.
     Field(cmd::field::Args),
+    /// Append BTFs and deduplicate them as libbpf 1.1's btf__dedup.
+    Dedup(cmd::dedup::Args),
 }
 
 /// The CPU features this build was compiled to use (see
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
         Cmd::Check(a) => cmd::check::run(a),
         Cmd::Diff(a) => cmd::diff::run(a),
         Cmd::Field(a) => cmd::field::run(a),
+        Cmd::Dedup(a) => cmd::dedup::run(a),
     };
     match result {
         Ok(code) => code,

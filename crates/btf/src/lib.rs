@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 mod btf;
+pub mod dedup;
 pub mod diff;
 pub mod dump;
 mod elf;

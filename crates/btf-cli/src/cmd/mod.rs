@@ -1,6 +1,7 @@
 //! One module per `btfx` subcommand: argument struct and `run`.
 
 pub mod check;
+pub mod dedup;
 pub mod diff;
 pub mod dump;
 pub mod field;
