@@ -574,3 +574,16 @@ impl std::fmt::Debug for FileBytes {
 
 mod census;
 pub use census::{Census, Counted, Leaks};
+
+mod link;
+pub use link::{
+    iter_create, link_create, link_detach, link_info, lookup_for_tests, pin_fd, prog_attach,
+    prog_detach, prog_type_of, raw_tracepoint_open, LinkCreate, LinkExtra, LinkInfo,
+};
+mod perf;
+pub use perf::{
+    perf_disable, perf_enable, perf_event_open, perf_set_bpf, PerfEvent, TYPE_SOFTWARE,
+    TYPE_TRACEPOINT,
+};
+mod mount;
+pub use mount::{mount_pseudo, net_ns_inode, unshare_net};

@@ -1,0 +1,65 @@
+//! [`auto_attach`]: attach a program by its section name and program type,
+//! as libbpf's `bpf_program__attach` does, with [`Targets`] supplying what a
+//! section cannot name (libbpf leaves those programs unattached; here the
+//! missing target is reported by name).
+
+use super::error::{AttachError, Result};
+use super::section::{parse_section, SecTarget};
+use super::{Link, Prog, Targets};
+use crate::progtype::types as pt;
+
+fn missing(p: &Prog<'_>, what: &'static str) -> AttachError {
+    AttachError::MissingTarget {
+        section: p.section.to_string(),
+        what,
+    }
+}
+
+fn not_auto(p: &Prog<'_>, why: impl Into<String>) -> AttachError {
+    AttachError::NotAutoAttachable {
+        section: p.section.to_string(),
+        why: why.into(),
+    }
+}
+
+/// Attaches `prog` where its section name (and `targets`) say.
+///
+/// Follows libbpf's `bpf_program__attach` per section family; sections
+/// that name no target (`tp`, `raw_tp`, `xdp`, `cgroup/...`) take it from
+/// `targets`, or fail with [`AttachError::MissingTarget`] saying what is
+/// needed.
+pub fn auto_attach(prog: &Prog<'_>, targets: &Targets<'_>) -> Result<Link> {
+    let sec = parse_section(prog.section)?;
+    match prog.prog_type {
+        pt::TRACEPOINT => match sec {
+            SecTarget::Tracepoint { category, name } => {
+                super::attach_tracepoint(prog.fd, &category, &name)
+            }
+            _ => Err(missing(prog, "a tracepoint (tp/<category>/<name>)")),
+        },
+        pt::RAW_TRACEPOINT | pt::RAW_TRACEPOINT_WRITABLE => match sec {
+            SecTarget::RawTracepoint(name) => super::attach_raw_tracepoint(prog.fd, &name),
+            _ => Err(missing(prog, "a tracepoint name (raw_tp/<name>)")),
+        },
+        pt::TRACING | pt::LSM => match (prog.expected_attach_type, sec) {
+            (23..=27, SecTarget::Tracing(t)) => {
+                super::attach_tracing(prog.fd, prog.expected_attach_type, &t)
+            }
+            (_, _) => Err(not_auto(
+                prog,
+                format!(
+                    "tracing program with expected attach type {}",
+                    prog.expected_attach_type
+                ),
+            )),
+        },
+        pt::PERF_EVENT => match targets.perf_event {
+            Some(ev) => super::attach_software_event(prog.fd, &ev),
+            None => Err(missing(prog, "a perf event (Targets::perf_event)")),
+        },
+        other => Err(not_auto(
+            prog,
+            format!("btfx cannot attach programs of type {other} yet"),
+        )),
+    }
+}
