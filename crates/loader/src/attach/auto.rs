@@ -53,6 +53,7 @@ pub fn auto_attach(prog: &Prog<'_>, targets: &Targets<'_>) -> Result<Link> {
                 ),
             )),
         },
+        pt::KPROBE => kprobe_family(prog, sec, targets),
         pt::PERF_EVENT => match targets.perf_event {
             Some(ev) => super::attach_software_event(prog.fd, &ev),
             None => Err(missing(prog, "a perf event (Targets::perf_event)")),
@@ -60,6 +61,46 @@ pub fn auto_attach(prog: &Prog<'_>, targets: &Targets<'_>) -> Result<Link> {
         other => Err(not_auto(
             prog,
             format!("btfx cannot attach programs of type {other} yet"),
+        )),
+    }
+}
+
+/// `BPF_PROG_TYPE_KPROBE` covers kprobes, uprobes and usdt: the section says which.
+fn kprobe_family(prog: &Prog<'_>, sec: SecTarget, targets: &Targets<'_>) -> Result<Link> {
+    let head = prog.section.split('/').next().unwrap_or_default();
+    match sec {
+        SecTarget::Uprobe {
+            retprobe,
+            binary,
+            func,
+            offset,
+        } => {
+            let opts = super::UprobeOpts {
+                retprobe,
+                pid: targets.pid,
+                ..Default::default()
+            };
+            super::attach_uprobe(prog.fd, &binary, func.as_deref(), offset, &opts)
+        }
+        SecTarget::None if head.starts_with("uprobe") || head.starts_with("uretprobe") => {
+            let binary = targets
+                .binary
+                .as_ref()
+                .ok_or_else(|| missing(prog, "a binary (Targets::binary) and a function"))?;
+            let func = targets
+                .function
+                .as_deref()
+                .ok_or_else(|| missing(prog, "a function (Targets::function)"))?;
+            let opts = super::UprobeOpts {
+                retprobe: head.starts_with("uret"),
+                pid: targets.pid,
+                ..Default::default()
+            };
+            super::attach_uprobe(prog.fd, &binary.to_string_lossy(), Some(func), 0, &opts)
+        }
+        _ => Err(not_auto(
+            prog,
+            "btfx cannot attach this kprobe-type section yet",
         )),
     }
 }

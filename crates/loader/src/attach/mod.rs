@@ -35,6 +35,7 @@
 use std::os::fd::BorrowedFd;
 
 mod auto;
+pub mod elfsym;
 mod error;
 mod link;
 pub mod perf_event;
@@ -43,6 +44,7 @@ pub mod section;
 pub mod tracefs;
 pub mod tracepoint;
 pub mod tracing;
+pub mod uprobe;
 
 pub use auto::auto_attach;
 pub use error::{AttachError, Result};
@@ -52,6 +54,7 @@ pub use raw_tp::attach_raw_tracepoint;
 pub use section::{parse_section, SecTarget};
 pub use tracepoint::attach_tracepoint;
 pub use tracing::attach_tracing;
+pub use uprobe::{attach_uprobe, UprobeOpts};
 
 /// A loaded program, as attaching needs it.
 #[derive(Debug, Clone, Copy)]
