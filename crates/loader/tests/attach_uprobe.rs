@@ -117,5 +117,56 @@ fn uprobe_target_errors() {
     let e = loader::attach::elfsym::resolve_binary(LinkKind::Uprobe, "libnosuch.so.9").unwrap_err();
     assert!(e.to_string().contains("library not found"), "{e}");
     let e = loader::attach::elfsym::func_offset(&fixture("probes.bpf.c"), "x").unwrap_err();
-    assert!(e.to_string().contains("not an ELF file"), "{e}");
+    assert!(e.to_string().contains("not a 64-bit ELF file"), "{e}");
+}
+
+/// Offsets against libbpf's (fixtures/oracle/attach/uprobe_offsets.txt,
+/// scripts/record-uprobe-oracle.sh): every line of the checked-in fixture
+/// binary; the libc lines when this machine's libc is the recorded build.
+#[test]
+fn function_offsets_match_libbpf() {
+    let text =
+        std::fs::read_to_string(root().join("fixtures/oracle/attach/uprobe_offsets.txt")).unwrap();
+    let want_libc = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# libc build-id "))
+        .unwrap()
+        .trim()
+        .to_string();
+    let libc = std::path::Path::new("/lib/x86_64-linux-gnu/libc.so.6");
+    let libc_same = std::fs::read(libc)
+        .ok()
+        .and_then(|b| {
+            use object::Object;
+            let f = object::File::parse(&*b).ok()?;
+            let id = f.build_id().ok()??;
+            Some(id.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        })
+        .is_some_and(|id| id == want_libc);
+    if !libc_same {
+        eprintln!("libc differs from the recorded one: checking the fixture binary only");
+    }
+    let (mut checked, mut errors) = (0, 0);
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (bin, func) = (f[0], f[1]);
+        if bin.starts_with("/lib") && !libc_same {
+            continue;
+        }
+        let path = if bin.starts_with('/') {
+            std::path::PathBuf::from(bin)
+        } else {
+            root().join(bin)
+        };
+        let got = loader::attach::elfsym::func_offset(&path, func);
+        match (f[2], got) {
+            ("error", Err(_)) => errors += 1,
+            ("error", Ok(off)) => panic!("{line}: btfx found {off:#x}"),
+            (want, Ok(off)) => assert_eq!(format!("{off:#x}"), want, "{line}"),
+            (_, Err(e)) => panic!("{line}: {e}"),
+        }
+        checked += 1;
+    }
+    assert!(checked >= 2);
+    eprintln!("{checked} offsets agree with libbpf ({errors} refused by both)");
 }

@@ -6,7 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
+use object::elf::{STB_WEAK, STT_FUNC};
+use object::read::elf::{ElfFile64, Sym};
+use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol};
 
 use super::error::{AttachError, Result};
 use super::LinkKind;
@@ -78,12 +80,14 @@ pub(crate) fn open(path: &Path) -> Result<FileBytes> {
     })
 }
 
-pub(crate) fn parse<'d>(kind: LinkKind, path: &Path, data: &'d [u8]) -> Result<object::File<'d>> {
-    object::File::parse(data).map_err(|e| {
+/// Parses a 64-bit ELF file (uprobes and USDT notes are read from x86_64
+/// binaries).
+pub(crate) fn parse<'d>(kind: LinkKind, path: &Path, data: &'d [u8]) -> Result<ElfFile64<'d>> {
+    ElfFile64::parse(data).map_err(|e| {
         target_err(
             kind,
             &path.display().to_string(),
-            format!("not an ELF file: {e}"),
+            format!("not a 64-bit ELF file: {e}"),
         )
     })
 }
@@ -91,7 +95,7 @@ pub(crate) fn parse<'d>(kind: LinkKind, path: &Path, data: &'d [u8]) -> Result<o
 /// File offset of virtual address `vaddr`: through the `PT_LOAD` segment
 /// holding it (`vaddr - p_vaddr + p_offset`), or the section holding it
 /// when the file has no program headers.
-pub fn vaddr_to_offset(file: &object::File<'_>, vaddr: u64) -> Option<u64> {
+pub fn vaddr_to_offset(file: &ElfFile64<'_>, vaddr: u64) -> Option<u64> {
     for seg in file.segments() {
         let (off, filesz) = seg.file_range();
         let start = seg.address();
@@ -110,19 +114,22 @@ pub fn vaddr_to_offset(file: &object::File<'_>, vaddr: u64) -> Option<u64> {
     None
 }
 
-/// The file offset of function `func` in the ELF file at `path`.
+/// The file offset of function `func` in the ELF file at `path`, as
+/// libbpf 1.1's `elf_find_func_offset` finds it.
 ///
-/// Looks in `.symtab` first and then `.dynsym` (as libbpf): a defined
-/// `STT_FUNC` or `STT_GNU_IFUNC` symbol named `func` (or `func@VERSION`). A
-/// global definition wins over a weak one; two different addresses of the
-/// same binding are ambiguous.
+/// `.symtab` is searched first, `.dynsym` only when `.symtab` has no match.
+/// A match is a defined `STT_FUNC` symbol named `func` or `func@VERSION`
+/// (`STT_GNU_IFUNC` resolvers are not functions to probe; libbpf skips
+/// them too). Two non-weak matches are ambiguous (libc's versioned
+/// `pthread_create`s), a weak one gives way to a non-weak one.
 pub fn func_offset(path: &Path, func: &str) -> Result<u64> {
     let kind = LinkKind::Uprobe;
     let target = format!("{}:{func}", path.display());
     let bytes = open(path)?;
     let file = parse(kind, path, &bytes)?;
-    for table in [false, true] {
-        let syms: Vec<_> = if table {
+    let endian = file.endian();
+    for dynamic in [false, true] {
+        let syms: Vec<_> = if dynamic {
             file.dynamic_symbols().collect()
         } else {
             file.symbols().collect()
@@ -130,7 +137,8 @@ pub fn func_offset(path: &Path, func: &str) -> Result<u64> {
         // (address, weak)
         let mut found: Option<(u64, bool)> = None;
         for s in syms {
-            if s.kind() != SymbolKind::Text || s.is_undefined() {
+            let raw = s.elf_symbol();
+            if raw.st_type() != STT_FUNC || s.is_undefined() {
                 continue;
             }
             let Ok(name) = s.name() else { continue };
@@ -141,20 +149,20 @@ pub fn func_offset(path: &Path, func: &str) -> Result<u64> {
             if !matches {
                 continue;
             }
-            let (addr, weak) = (s.address(), s.is_weak());
-            found = match found {
-                None => Some((addr, weak)),
-                Some((a, _)) if a == addr => Some((a, weak && found.is_some_and(|f| f.1))),
-                Some((_, true)) if !weak => Some((addr, weak)),
-                Some((a, false)) if weak => Some((a, false)),
-                Some((a, _)) => {
+            let weak = raw.st_bind() == STB_WEAK;
+            let addr = raw.st_value(endian);
+            match found {
+                None => found = Some((addr, weak)),
+                Some((a, false)) if !weak => {
                     return Err(target_err(
                         kind,
                         &target,
-                        format!("ambiguous: defined at {a:#x} and at {addr:#x}"),
+                        format!("ambiguous: two non-weak definitions, at {a:#x} and at {addr:#x}"),
                     ))
                 }
-            };
+                Some((_, true)) if !weak => found = Some((addr, false)),
+                Some(_) => {}
+            }
         }
         if let Some((addr, _)) = found {
             return vaddr_to_offset(&file, addr).ok_or_else(|| {
