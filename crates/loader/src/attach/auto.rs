@@ -5,7 +5,7 @@
 
 use super::error::{AttachError, Result};
 use super::section::{parse_section, SecTarget};
-use super::{Link, Prog, Targets};
+use super::{Link, LinkKind, Prog, Targets, TcHook, TcOpts};
 use crate::progtype::types as pt;
 
 fn missing(p: &Prog<'_>, what: &'static str) -> AttachError {
@@ -45,6 +45,7 @@ pub fn auto_attach(prog: &Prog<'_>, targets: &Targets<'_>) -> Result<Link> {
             (23..=27, SecTarget::Tracing(t)) => {
                 super::attach_tracing(prog.fd, prog.expected_attach_type, &t)
             }
+            (28, SecTarget::Iter(t)) => super::attach_iter(prog.fd, &t, None),
             (_, _) => Err(not_auto(
                 prog,
                 format!(
@@ -54,6 +55,58 @@ pub fn auto_attach(prog: &Prog<'_>, targets: &Targets<'_>) -> Result<Link> {
             )),
         },
         pt::KPROBE => kprobe_family(prog, sec, targets),
+        pt::XDP => {
+            if prog.expected_attach_type != 37 && prog.expected_attach_type != 0 {
+                return Err(not_auto(
+                    prog,
+                    "xdp/devmap and xdp/cpumap programs run from a map entry, not an interface",
+                ));
+            }
+            let ifindex = targets
+                .resolve_ifindex(LinkKind::Xdp)
+                .ok_or_else(|| missing(prog, "an interface (Targets::ifindex or ifname)"))??;
+            super::attach_xdp(prog.fd, ifindex, targets.xdp_mode)
+        }
+        pt::SCHED_CLS => {
+            let kind = if prog.section.starts_with("tc/") || prog.section.starts_with("tcx/") {
+                LinkKind::Tcx
+            } else {
+                LinkKind::Tc
+            };
+            let ifindex = targets
+                .resolve_ifindex(kind)
+                .ok_or_else(|| missing(prog, "an interface (Targets::ifindex or ifname)"))??;
+            match prog.section {
+                "tc/ingress" | "tcx/ingress" => {
+                    super::attach_tcx(prog.fd, ifindex, TcHook::Ingress)
+                }
+                "tc/egress" | "tcx/egress" => super::attach_tcx(prog.fd, ifindex, TcHook::Egress),
+                _ if kind == LinkKind::Tcx => Err(AttachError::BadSection {
+                    section: prog.section.to_string(),
+                    why: "expected tcx/ingress or tcx/egress".into(),
+                }),
+                _ => super::attach_tc(prog.fd, ifindex, targets.tc_hook, TcOpts::default()),
+            }
+        }
+        pt::SOCKET_FILTER => match targets.socket {
+            Some(s) => super::attach_socket_filter(prog.fd, s),
+            None => Err(missing(prog, "a socket (Targets::socket)")),
+        },
+        pt::CGROUP_SKB
+        | pt::CGROUP_SOCK
+        | pt::CGROUP_SOCK_ADDR
+        | pt::CGROUP_SOCKOPT
+        | pt::CGROUP_SYSCTL
+        | pt::CGROUP_DEVICE
+        | pt::SOCK_OPS => match &targets.cgroup {
+            Some(cg) => super::attach_cgroup(prog.fd, cg, prog.expected_attach_type),
+            None => Err(missing(prog, "a cgroup v2 directory (Targets::cgroup)")),
+        },
+        pt::SK_LOOKUP => super::attach_sk_lookup(prog.fd, targets.netns.as_deref()),
+        pt::STRUCT_OPS => Err(not_auto(
+            prog,
+            "struct_ops programs are attached through their struct_ops map (attach_struct_ops)",
+        )),
         pt::PERF_EVENT => match targets.perf_event {
             Some(ev) => super::attach_software_event(prog.fd, &ev),
             None => Err(missing(prog, "a perf event (Targets::perf_event)")),

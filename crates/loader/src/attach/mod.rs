@@ -34,27 +34,41 @@
 
 use std::os::fd::BorrowedFd;
 
+use crate::sys;
+
 mod auto;
+pub mod cgroup;
 pub mod elfsym;
 mod error;
+pub mod iter;
 mod link;
 pub mod perf_event;
 pub mod raw_tp;
 pub mod section;
+pub mod sk_lookup;
+pub mod socket;
+pub mod tc;
 pub mod tracefs;
 pub mod tracepoint;
 pub mod tracing;
 pub mod uprobe;
+pub mod xdp;
 
 pub use auto::auto_attach;
+pub use cgroup::attach_cgroup;
 pub use error::{AttachError, Result};
+pub use iter::{attach_iter, read_iter};
 pub use link::{Link, LinkKind};
 pub use perf_event::{attach_perf_event, attach_software_event, SoftwareEvent};
 pub use raw_tp::attach_raw_tracepoint;
 pub use section::{parse_section, SecTarget};
+pub use sk_lookup::attach_sk_lookup;
+pub use socket::attach_socket_filter;
+pub use tc::{attach_tc, attach_tcx, TcHook, TcOpts};
 pub use tracepoint::attach_tracepoint;
 pub use tracing::attach_tracing;
 pub use uprobe::{attach_uprobe, UprobeOpts};
+pub use xdp::{attach_xdp, attach_xdp_netlink, XdpMode};
 
 /// A loaded program, as attaching needs it.
 #[derive(Debug, Clone, Copy)]
@@ -96,4 +110,25 @@ pub struct Targets<'a> {
     pub socket: Option<BorrowedFd<'a>>,
     /// Software event for `perf_event` programs (opened on every CPU).
     pub perf_event: Option<SoftwareEvent>,
+    /// XDP mode (`xdp` sections).
+    pub xdp_mode: XdpMode,
+    /// Direction for `tc`/`classifier` sections (`tc/ingress`,
+    /// `tcx/egress`... name their own).
+    pub tc_hook: TcHook,
+}
+
+impl Targets<'_> {
+    /// The interface index: `ifindex`, else `ifname` looked up in the
+    /// calling thread's network namespace.
+    pub fn resolve_ifindex(&self, kind: LinkKind) -> Option<Result<u32>> {
+        if let Some(i) = self.ifindex {
+            return Some(Ok(i));
+        }
+        let name = self.ifname.as_deref()?;
+        Some(sys::if_nametoindex(name).map_err(|e| AttachError::Target {
+            kind,
+            target: name.to_string(),
+            why: format!("no such interface: {e}"),
+        }))
+    }
 }

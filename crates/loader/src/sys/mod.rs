@@ -587,3 +587,8 @@ pub use perf::{
 };
 mod mount;
 pub use mount::{mount_pseudo, net_ns_inode, unshare_net};
+mod netlink;
+pub use netlink::{
+    if_nametoindex, so_attach_bpf, so_detach_bpf, NetlinkError, Rtnl, TC_H_CLSACT,
+    TC_PARENT_EGRESS, TC_PARENT_INGRESS,
+};

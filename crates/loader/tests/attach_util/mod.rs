@@ -98,3 +98,71 @@ pub fn bpffs() -> Option<PathBuf> {
         .find(|f| f.get(2) == Some(&"bpf"))
         .and_then(|f| f.get(1).map(PathBuf::from))
 }
+
+/// Runs `f` on a new thread inside a new, private network namespace whose
+/// loopback is up; `None` (with the reason printed) when namespaces or the
+/// `ip` tool are not available. After the thread ends, checks that no task
+/// is left in that namespace (it is gone with the thread).
+pub fn in_netns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    if Command::new("ip").arg("-V").output().is_err() {
+        eprintln!("skipping: no `ip` tool (iproute2)");
+        return None;
+    }
+    let h = std::thread::spawn(move || {
+        if let Err(e) = loader::sys::unshare_net() {
+            eprintln!("skipping: unshare(CLONE_NEWNET): {e}");
+            return None;
+        }
+        let ino = loader::sys::net_ns_inode().unwrap();
+        ip(&["link", "set", "lo", "up"]);
+        Some((f(), ino))
+    });
+    let (out, ino) = match h.join() {
+        Ok(r) => r?,
+        Err(p) => std::panic::resume_unwind(p),
+    };
+    let tag = format!("net:[{ino}]");
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let ns = std::fs::read_link(task.path().join("ns/net")).ok();
+        assert_ne!(
+            ns.as_deref().and_then(|p| p.to_str()),
+            Some(tag.as_str()),
+            "a thread is still in the test's network namespace"
+        );
+    }
+    Some(out)
+}
+
+use std::process::Command;
+
+/// Runs `ip ARGS` (in the calling thread's network namespace) and returns
+/// its stdout; panics when it fails.
+pub fn ip(args: &[&str]) -> String {
+    tool("ip", args)
+}
+
+/// Runs `tc ARGS`.
+pub fn tc(args: &[&str]) -> String {
+    tool("tc", args)
+}
+
+fn tool(name: &str, args: &[&str]) -> String {
+    let out = Command::new(name).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{name} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The UDP port the network fixtures count.
+pub const PORT: u16 = 47613;
+
+/// Sends `n` datagrams to `to`:PORT from a socket bound to `from`.
+pub fn send_udp(from: &str, to: &str, n: usize) {
+    let s = std::net::UdpSocket::bind((from, 0)).unwrap();
+    for i in 0..n {
+        s.send_to(&[i as u8; 8], (to, PORT)).unwrap();
+    }
+}
