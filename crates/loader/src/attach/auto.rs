@@ -151,9 +151,39 @@ fn kprobe_family(prog: &Prog<'_>, sec: SecTarget, targets: &Targets<'_>) -> Resu
             };
             super::attach_uprobe(prog.fd, &binary.to_string_lossy(), Some(func), 0, &opts)
         }
-        _ => Err(not_auto(
+        SecTarget::Kprobe {
+            retprobe,
+            func,
+            offset,
+        } => super::attach_kprobe(prog.fd, &func, offset, retprobe),
+        SecTarget::Ksyscall { retprobe, name } => super::attach_ksyscall(prog.fd, &name, retprobe),
+        SecTarget::KprobeMulti { retprobe, pattern } => {
+            super::attach_kprobe_multi(prog.fd, &pattern, retprobe)
+        }
+        SecTarget::Usdt {
+            binary,
+            provider,
+            name,
+        } => {
+            let mgr = targets.usdt.ok_or_else(|| {
+                missing(
+                    prog,
+                    "the object's __bpf_usdt_specs map (Targets::usdt, a UsdtManager)",
+                )
+            })?;
+            let opts = super::UsdtOpts {
+                pid: targets.pid,
+                cookie: 0,
+            };
+            super::attach_usdt(prog.fd, mgr, &binary, &provider, &name, &opts)
+        }
+        _ if head == "usdt" => Err(missing(
             prog,
-            "btfx cannot attach this kprobe-type section yet",
+            "a probe (usdt/<binary>:<provider>:<name>; bare usdt sections need attach_usdt)",
+        )),
+        _ => Err(missing(
+            prog,
+            "a kernel function (kprobe/<function>[+<offset>])",
         )),
     }
 }

@@ -41,6 +41,7 @@ pub mod cgroup;
 pub mod elfsym;
 mod error;
 pub mod iter;
+pub mod kprobe;
 mod link;
 pub mod perf_event;
 pub mod raw_tp;
@@ -52,12 +53,15 @@ pub mod tracefs;
 pub mod tracepoint;
 pub mod tracing;
 pub mod uprobe;
+pub mod usdt;
+pub mod usdt_spec;
 pub mod xdp;
 
 pub use auto::auto_attach;
 pub use cgroup::attach_cgroup;
 pub use error::{AttachError, Result};
 pub use iter::{attach_iter, read_iter};
+pub use kprobe::{attach_kprobe, attach_kprobe_multi, attach_ksyscall};
 pub use link::{Link, LinkKind};
 pub use perf_event::{attach_perf_event, attach_software_event, SoftwareEvent};
 pub use raw_tp::attach_raw_tracepoint;
@@ -68,6 +72,7 @@ pub use tc::{attach_tc, attach_tcx, TcHook, TcOpts};
 pub use tracepoint::attach_tracepoint;
 pub use tracing::attach_tracing;
 pub use uprobe::{attach_uprobe, UprobeOpts};
+pub use usdt::{attach_usdt, UsdtManager, UsdtOpts};
 pub use xdp::{attach_xdp, attach_xdp_netlink, XdpMode};
 
 /// A loaded program, as attaching needs it.
@@ -112,6 +117,8 @@ pub struct Targets<'a> {
     pub perf_event: Option<SoftwareEvent>,
     /// XDP mode (`xdp` sections).
     pub xdp_mode: XdpMode,
+    /// The object's USDT spec slots (usdt sections).
+    pub usdt: Option<&'a UsdtManager>,
     /// Direction for `tc`/`classifier` sections (`tc/ingress`,
     /// `tcx/egress`... name their own).
     pub tc_hook: TcHook,

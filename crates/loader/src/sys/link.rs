@@ -40,6 +40,14 @@ pub enum LinkExtra<'a> {
     },
     /// `iter_info`: the bytes of a `union bpf_iter_link_info`.
     Iter(&'a [u8]),
+    /// `kprobe_multi`: `flags` (`BPF_F_KPROBE_MULTI_RETURN`) and the
+    /// kernel functions by name.
+    KprobeMulti {
+        /// `kprobe_multi.flags`.
+        flags: u32,
+        /// Function names.
+        syms: &'a [std::ffi::CString],
+    },
     /// `tcx.relative_fd` or `relative_id` and `expected_revision`.
     Tcx {
         /// Relative program or link (fd or id, per `flags`).
@@ -68,6 +76,8 @@ pub struct LinkCreate<'a> {
 /// `BPF_LINK_CREATE`: the new link's fd.
 pub fn link_create(a: &LinkCreate<'_>) -> io::Result<OwnedFd> {
     let mut attr = Attr::new();
+    // Pointers to the kprobe.multi names, alive until the call returns.
+    let mut sym_ptrs: Vec<u64> = Vec::new();
     attr.u32(0, raw(a.prog_fd));
     attr.u32(4, a.target);
     attr.u32(8, a.attach_type);
@@ -82,6 +92,12 @@ pub fn link_create(a: &LinkCreate<'_>) -> io::Result<OwnedFd> {
             attr.u32(16, target_btf_id);
             attr.u64(24, cookie);
         }
+        LinkExtra::KprobeMulti { flags, syms } => {
+            sym_ptrs.extend(syms.iter().map(|c| c.as_ptr() as usize as u64));
+            attr.u32(16, flags);
+            attr.u32(20, sym_ptrs.len() as u32);
+            attr.ptr(24, &sym_ptrs);
+        }
         LinkExtra::Iter(info) => {
             attr.ptr(16, info);
             attr.u32(24, info.len() as u32);
@@ -94,7 +110,8 @@ pub fn link_create(a: &LinkCreate<'_>) -> io::Result<OwnedFd> {
             attr.u64(24, expected_revision);
         }
     }
-    // `iter_info` (when set) is borrowed from `a` across the call.
+    // `iter_info` and the kprobe.multi names are borrowed from `a`, and
+    // `sym_ptrs` lives in this frame, across the call.
     bpf(BPF_LINK_CREATE, &mut attr).and_then(owned)
 }
 
