@@ -38,7 +38,7 @@ pub fn attach_kprobe(
     } else {
         func.to_string()
     };
-    let (ty, ret_bit) = pmu(LinkKind::Kprobe, "kprobe", "retprobe")?;
+    let (ty, ret_bit) = pmu(LinkKind::Kprobe, &target, "kprobe", "retprobe")?;
     let mut config = 0u64;
     if retprobe {
         let bit = ret_bit.ok_or_else(|| AttachError::Target {
@@ -93,18 +93,41 @@ fn glob(pat: &[u8], s: &[u8]) -> bool {
     }
 }
 
-/// Attaches one program to every kernel function matching `pattern`.
-pub fn attach_kprobe_multi(prog: BorrowedFd<'_>, pattern: &str, retprobe: bool) -> Result<Link> {
+/// Kernel functions that can be probed: tracefs `available_filter_functions`
+/// (`name [module]` lines), or, when ftrace is off and that file cannot be
+/// read, the text symbols of `/proc/kallsyms` (as libbpf 1.1 does).
+fn probeable_functions() -> Result<(String, Vec<String>)> {
     let path = tracefs::root()?.join("available_filter_functions");
-    let text = std::fs::read_to_string(&path).map_err(|source| AttachError::Io {
-        path: path.display().to_string(),
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let names = text
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .collect();
+        return Ok((path.display().to_string(), names));
+    }
+    let k = "/proc/kallsyms";
+    let text = std::fs::read_to_string(k).map_err(|source| AttachError::Io {
+        path: k.into(),
         source,
     })?;
-    let mut names: Vec<CString> = text
+    let names = text
         .lines()
-        .filter_map(|l| l.split_whitespace().next())
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, ty, name) = (f.next()?, f.next()?, f.next()?);
+            matches!(ty, "t" | "T").then(|| name.to_string())
+        })
+        .collect();
+    Ok((k.into(), names))
+}
+
+/// Attaches one program to every kernel function matching `pattern`.
+pub fn attach_kprobe_multi(prog: BorrowedFd<'_>, pattern: &str, retprobe: bool) -> Result<Link> {
+    let (path, all) = probeable_functions()?;
+    let mut names: Vec<CString> = all
+        .iter()
         .filter(|n| glob(pattern.as_bytes(), n.as_bytes()))
-        .filter_map(|n| CString::new(n).ok())
+        .filter_map(|n| CString::new(n.as_str()).ok())
         .collect();
     names.sort();
     names.dedup();
@@ -112,7 +135,7 @@ pub fn attach_kprobe_multi(prog: BorrowedFd<'_>, pattern: &str, retprobe: bool) 
         return Err(AttachError::Target {
             kind: LinkKind::Kprobe,
             target: pattern.to_string(),
-            why: format!("no function in {} matches", path.display()),
+            why: format!("no function in {path} matches"),
         });
     }
     let a = sys::LinkCreate {

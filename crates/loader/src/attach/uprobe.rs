@@ -32,7 +32,12 @@ pub struct UprobeOpts {
 
 /// A dynamic PMU's type and the bit of `config` that its `format/<field>`
 /// names (`config:0`).
-pub(crate) fn pmu(kind: LinkKind, name: &str, field: &str) -> Result<(u32, Option<u32>)> {
+pub(crate) fn pmu(
+    kind: LinkKind,
+    target: &str,
+    name: &str,
+    field: &str,
+) -> Result<(u32, Option<u32>)> {
     let dir = Path::new("/sys/bus/event_source/devices").join(name);
     let read = |p: &Path| {
         std::fs::read_to_string(p).map_err(|source| AttachError::Io {
@@ -46,7 +51,7 @@ pub(crate) fn pmu(kind: LinkKind, name: &str, field: &str) -> Result<(u32, Optio
         Err(AttachError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             return Err(AttachError::Target {
                 kind,
-                target: name.to_string(),
+                target: target.to_string(),
                 why: format!(
                     "this kernel has no {name} PMU ({} missing): it needs CONFIG_{}_EVENTS; btfx does not fall back to tracefs {name}_events",
                     ty_path.display(),
@@ -58,7 +63,7 @@ pub(crate) fn pmu(kind: LinkKind, name: &str, field: &str) -> Result<(u32, Optio
     };
     let ty: u32 = ty.trim().parse().map_err(|_| AttachError::Target {
         kind,
-        target: name.to_string(),
+        target: target.to_string(),
         why: format!("{}: not a number", ty_path.display()),
     })?;
     let bit = read(&dir.join("format").join(field))
@@ -105,7 +110,7 @@ pub(crate) fn attach_uprobe_at(
     target: String,
     opts: &UprobeOpts,
 ) -> Result<Link> {
-    let (ty, ret_bit) = pmu(kind, "uprobe", "retprobe")?;
+    let (ty, ret_bit) = pmu(kind, &target, "uprobe", "retprobe")?;
     let mut config = 0u64;
     if opts.retprobe {
         let bit = ret_bit.ok_or_else(|| AttachError::Target {
