@@ -267,3 +267,36 @@ pub fn lookup_for_tests(map: BorrowedFd<'_>, key: &[u8]) -> io::Result<Option<Ve
         Err(e) => Err(e),
     }
 }
+
+const BPF_MAP_CREATE: u32 = 0;
+const BPF_MAP_DELETE_ELEM: u32 = 3;
+
+/// `BPF_MAP_CREATE` of a `BPF_MAP_TYPE_STRUCT_OPS` map (one entry, key
+/// `u32`) whose value is vmlinux BTF type `vmlinux_value_type_id`
+/// (`struct bpf_struct_ops_<name>`); `flags` may hold `BPF_F_LINK`.
+pub fn struct_ops_map_create(
+    name: &str,
+    value_size: u32,
+    vmlinux_value_type_id: u32,
+    flags: u32,
+) -> io::Result<OwnedFd> {
+    let mut attr = Attr::new();
+    attr.u32(0, 26);
+    attr.u32(4, 4);
+    attr.u32(8, value_size);
+    attr.u32(12, 1);
+    attr.u32(16, flags);
+    attr.bytes(28, &super::name16(name));
+    attr.u32(60, vmlinux_value_type_id);
+    bpf(BPF_MAP_CREATE, &mut attr).and_then(owned)
+}
+
+/// `BPF_MAP_DELETE_ELEM` of key 0 of a struct_ops map: unregisters a
+/// struct_ops map registered without a link.
+pub fn struct_ops_unregister(map: BorrowedFd<'_>) -> io::Result<()> {
+    let key = 0u32.to_ne_bytes();
+    let mut attr = Attr::new();
+    attr.u32(0, raw(map));
+    attr.ptr(8, &key);
+    bpf(BPF_MAP_DELETE_ELEM, &mut attr).map(|_| ())
+}
