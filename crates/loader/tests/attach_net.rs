@@ -244,3 +244,35 @@ fn cgroup_connect4_and_skb_egress_on_the_root_cgroup() {
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }
+
+/// BPF_PROG_ATTACH, the way before cgroup links: no link fd, drop detaches
+/// with BPF_PROG_DETACH.
+#[test]
+fn cgroup_by_prog_attach() {
+    if !can_bpf() {
+        return;
+    }
+    let Some(root) = loader::attach::cgroup::cgroup2_root() else {
+        eprintln!("skipping: no cgroup2 mount");
+        return;
+    };
+    let counted = Census::begin().unwrap();
+    in_netns(move || {
+        let l = load_fixture("net.bpf.o", &["connect4_count"]);
+        set_u32(&l, "cfg", 0, std::process::id());
+        let link =
+            loader::attach::attach_cgroup_legacy(prog(&l, "connect4_count").fd, &root, 10).unwrap();
+        assert!(link.fd().is_none());
+        for _ in 0..3 {
+            let s = std::net::UdpSocket::bind(("127.0.0.1", 0)).unwrap();
+            s.connect(("127.0.0.1", PORT)).unwrap();
+        }
+        assert_eq!(hits(&l, 4), 3);
+        drop(link);
+        let s = std::net::UdpSocket::bind(("127.0.0.1", 0)).unwrap();
+        s.connect(("127.0.0.1", PORT)).unwrap();
+        assert_eq!(hits(&l, 4), 3);
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}

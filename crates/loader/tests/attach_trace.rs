@@ -212,3 +212,34 @@ fn perf_event_samples_cpu_clock_on_every_cpu() {
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }
+
+/// The pre-link way (`PERF_EVENT_IOC_SET_BPF`), which kernels before 5.15
+/// get: no link fd, and dropping the link (closing the event) detaches.
+#[test]
+fn tracepoint_by_ioctl() {
+    if !can_bpf() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    {
+        let l = load_fixture("trace_counts.bpf.o", &["tp_getpid"]);
+        set_u32(&l, "cfg", 0, tgid());
+        let link = loader::attach::attach_tracepoint_with(
+            prog(&l, "tp_getpid").fd,
+            "syscalls",
+            "sys_enter_getpid",
+            loader::attach::PerfMethod::Ioctl,
+        )
+        .unwrap();
+        assert!(link.fd().is_none() && link.info().is_none());
+        for _ in 0..12 {
+            let _ = getpid();
+        }
+        assert_eq!(count(map(&l, "counts"), 0), 12);
+        link.detach().unwrap();
+        let _ = getpid();
+        assert_eq!(count(map(&l, "counts"), 0), 12);
+    }
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}

@@ -59,7 +59,7 @@ pub mod usdt_spec;
 pub mod xdp;
 
 pub use auto::auto_attach;
-pub use cgroup::attach_cgroup;
+pub use cgroup::{attach_cgroup, attach_cgroup_legacy};
 pub use error::{AttachError, Result};
 pub use iter::{attach_iter, read_iter};
 pub use kprobe::{attach_kprobe, attach_kprobe_multi, attach_ksyscall};
@@ -71,7 +71,7 @@ pub use sk_lookup::attach_sk_lookup;
 pub use socket::attach_socket_filter;
 pub use struct_ops::attach_struct_ops;
 pub use tc::{attach_tc, attach_tcx, TcHook, TcOpts};
-pub use tracepoint::attach_tracepoint;
+pub use tracepoint::{attach_tracepoint, attach_tracepoint_with, PerfMethod};
 pub use tracing::attach_tracing;
 pub use uprobe::{attach_uprobe, UprobeOpts};
 pub use usdt::{attach_usdt, UsdtManager, UsdtOpts};
