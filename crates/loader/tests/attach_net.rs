@@ -276,3 +276,38 @@ fn cgroup_by_prog_attach() {
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }
+
+/// sockops on the cgroup: each TCP connection this process makes to PORT
+/// (in a private netns) is seen established once.
+#[test]
+fn sockops_sees_tcp_connections() {
+    if !can_bpf() {
+        return;
+    }
+    let Some(root) = loader::attach::cgroup::cgroup2_root() else {
+        eprintln!("skipping: no cgroup2 mount");
+        return;
+    };
+    let counted = Census::begin().unwrap();
+    in_netns(move || {
+        let l = load_fixture("net.bpf.o", &["sockops_count"]);
+        let t = Targets {
+            cgroup: Some(root),
+            ..Targets::default()
+        };
+        let link = auto_attach(&prog(&l, "sockops_count"), &t).unwrap();
+        assert_eq!(link.kind(), LinkKind::Cgroup);
+        let server = std::net::TcpListener::bind(("127.0.0.1", PORT)).unwrap();
+        let mut conns = Vec::new();
+        for _ in 0..4 {
+            let c = std::net::TcpStream::connect(("127.0.0.1", PORT)).unwrap();
+            conns.push((c, server.accept().unwrap()));
+        }
+        assert_eq!(hits(&l, 7), 4);
+        drop(link);
+        let _c = std::net::TcpStream::connect(("127.0.0.1", PORT)).unwrap();
+        assert_eq!(hits(&l, 7), 4);
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
