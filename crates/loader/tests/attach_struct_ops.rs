@@ -14,6 +14,7 @@ mod attach_util;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 
+use attach_util::counting_body as body;
 use attach_util::*;
 use btf::{Btf, Kind};
 use loader::attach::struct_ops::BPF_F_LINK;
@@ -21,35 +22,6 @@ use loader::attach::{attach_struct_ops, LinkKind};
 use loader::sys::{self, Census};
 
 const NAME: &str = "btfx_cc";
-
-fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
-    let mut b = [0u8; 8];
-    b[0] = code;
-    b[1] = dst | (src << 4);
-    b[2..4].copy_from_slice(&off.to_le_bytes());
-    b[4..8].copy_from_slice(&imm.to_le_bytes());
-    b
-}
-
-/// `r0 = ret; exit`, or (with `count`) first `counts[0] += 1`.
-fn body(ret: i32, count: Option<&OwnedFd>) -> Vec<u8> {
-    use std::os::fd::AsRawFd;
-    let mut v = Vec::new();
-    if let Some(map) = count {
-        v.extend(insn(0x18, 1, 1, 0, map.as_raw_fd())); // r1 = map (ld_imm64)
-        v.extend(insn(0, 0, 0, 0, 0));
-        v.extend(insn(0x62, 10, 0, -4, 0)); // *(u32 *)(r10 - 4) = 0
-        v.extend(insn(0xbf, 2, 10, 0, 0)); // r2 = r10
-        v.extend(insn(0x07, 2, 0, 0, -4)); // r2 += -4
-        v.extend(insn(0x85, 0, 0, 0, 1)); // call bpf_map_lookup_elem
-        v.extend(insn(0x15, 0, 0, 2, 0)); // if r0 == 0 goto +2
-        v.extend(insn(0xb7, 1, 0, 0, 1)); // r1 = 1
-        v.extend(insn(0xdb, 0, 1, 0, 0)); // lock *(u64 *)(r0 + 0) += r1
-    }
-    v.extend(insn(0xb7, 0, 0, 0, ret)); // r0 = ret
-    v.extend(insn(0x95, 0, 0, 0, 0)); // exit
-    v
-}
 
 fn available() -> String {
     std::fs::read_to_string("/proc/sys/net/ipv4/tcp_available_congestion_control").unwrap()

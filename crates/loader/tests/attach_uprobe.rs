@@ -170,3 +170,70 @@ fn function_offsets_match_libbpf() {
     assert!(checked >= 2);
     eprintln!("{checked} offsets agree with libbpf ({errors} refused by both)");
 }
+
+/// uprobe.multi: one link for every function matching a glob (6.6+), by
+/// section name; the program is built by hand (the loader's section table
+/// does not know uprobe.multi yet) with expected attach type 48.
+#[test]
+fn uprobe_multi_by_pattern() {
+    if !can_bpf() {
+        return;
+    }
+    let bin = fixture("probe_target.user");
+    // The pattern resolution: offsets as libbpf's (the oracle's btfx_add and main).
+    let all = loader::attach::elfsym::func_offsets_matching(&bin, "*").unwrap();
+    assert!(all.contains(&("btfx_add".into(), 0x1160)), "{all:?}");
+    assert!(all.contains(&("main".into(), 0x1170)), "{all:?}");
+    let counted = Census::begin().unwrap();
+    {
+        use std::os::fd::AsFd;
+        let counts = counter_map("umulti");
+        let insns = counting_body(0, Some(&counts));
+        for retprobe in [false, true] {
+            let prog = loader::sys::prog_load(&loader::sys::ProgLoad {
+                prog_type: 2,
+                expected_attach_type: loader::attach::uprobe_multi::UPROBE_MULTI,
+                insns: &insns,
+                license: b"GPL\0",
+                name: "umulti",
+                ..Default::default()
+            })
+            .unwrap();
+            let before = count(counts.as_fd(), 0);
+            let sec = format!(
+                "{}/{}:btfx_a*",
+                if retprobe {
+                    "uretprobe.multi"
+                } else {
+                    "uprobe.multi"
+                },
+                bin.display()
+            );
+            let p = loader::attach::Prog {
+                fd: prog.as_fd(),
+                prog_type: 2,
+                expected_attach_type: 48,
+                section: &sec,
+                name: "umulti",
+            };
+            let (link, _) = run_target(17, |pid| {
+                let t = Targets {
+                    pid: Some(pid as i32),
+                    ..Targets::default()
+                };
+                auto_attach(&p, &t).unwrap()
+            });
+            assert_eq!(
+                link.info().unwrap().link_type,
+                12,
+                "BPF_LINK_TYPE_UPROBE_MULTI"
+            );
+            assert_eq!(count(counts.as_fd(), 0) - before, 17, "retprobe {retprobe}");
+            drop(link);
+            run_target(2, |_| ());
+            assert_eq!(count(counts.as_fd(), 0) - before, 17);
+        }
+    }
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}

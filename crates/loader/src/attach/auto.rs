@@ -151,6 +151,11 @@ fn kprobe_family(prog: &Prog<'_>, sec: SecTarget, targets: &Targets<'_>) -> Resu
             };
             super::attach_uprobe(prog.fd, &binary.to_string_lossy(), Some(func), 0, &opts)
         }
+        SecTarget::UprobeMulti {
+            retprobe,
+            binary,
+            pattern,
+        } => super::attach_uprobe_multi(prog.fd, &binary, &pattern, retprobe, targets.pid),
         SecTarget::Kprobe {
             retprobe,
             func,

@@ -85,7 +85,7 @@ pub fn attach_ksyscall(prog: BorrowedFd<'_>, name: &str, retprobe: bool) -> Resu
 
 /// `*` and `?` glob match, in O(pattern x name) steps (one backtrack point,
 /// the last `*`).
-fn glob(pat: &[u8], s: &[u8]) -> bool {
+pub(crate) fn glob(pat: &[u8], s: &[u8]) -> bool {
     let (mut p, mut i) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while i < s.len() {

@@ -54,6 +54,7 @@ pub mod tracefs;
 pub mod tracepoint;
 pub mod tracing;
 pub mod uprobe;
+pub mod uprobe_multi;
 pub mod usdt;
 pub mod usdt_spec;
 pub mod xdp;
@@ -74,6 +75,7 @@ pub use tc::{attach_tc, attach_tcx, TcHook, TcOpts};
 pub use tracepoint::{attach_tracepoint, attach_tracepoint_with, PerfMethod};
 pub use tracing::attach_tracing;
 pub use uprobe::{attach_uprobe, UprobeOpts};
+pub use uprobe_multi::attach_uprobe_multi;
 pub use usdt::{attach_usdt, UsdtManager, UsdtOpts};
 pub use xdp::{attach_xdp, attach_xdp_netlink, XdpMode};
 

@@ -58,6 +58,15 @@ pub enum SecTarget {
         /// Offset (added to the symbol's, or the file offset itself).
         offset: u64,
     },
+    /// `uprobe.multi/<binary>:<pattern>`, `uretprobe.multi/...`.
+    UprobeMulti {
+        /// Return probe.
+        retprobe: bool,
+        /// Binary or library.
+        binary: String,
+        /// Glob of function names.
+        pattern: String,
+    },
     /// `usdt/<binary>:<provider>:<name>`.
     Usdt {
         /// Binary or library.
@@ -205,6 +214,28 @@ pub fn parse_section(section: &str) -> Result<SecTarget> {
             _ => SecTarget::None,
         });
     }
+    if let Some(rest) = after(
+        section,
+        &[
+            "uprobe.multi",
+            "uretprobe.multi",
+            "uprobe.multi.s",
+            "uretprobe.multi.s",
+        ],
+    ) {
+        let Some(rest) = rest else {
+            return Ok(SecTarget::None);
+        };
+        let (binary, pattern) = rest
+            .split_once(':')
+            .filter(|(b, p)| !b.is_empty() && !p.is_empty())
+            .ok_or_else(|| bad(section, "expected uprobe.multi/<binary>:<pattern>"))?;
+        return Ok(SecTarget::UprobeMulti {
+            retprobe: section.starts_with("uret"),
+            binary: binary.into(),
+            pattern: pattern.into(),
+        });
+    }
     if let Some(rest) = after(section, &["uprobe", "uretprobe", "uprobe.s", "uretprobe.s"]) {
         let Some(rest) = rest else {
             return Ok(SecTarget::None);
@@ -336,6 +367,15 @@ mod tests {
             }
         );
         assert!(parse_section("uprobe/bin").is_err());
+        assert_eq!(
+            parse_section("uretprobe.multi//bin/x:f*").unwrap(),
+            SecTarget::UprobeMulti {
+                retprobe: true,
+                binary: "/bin/x".into(),
+                pattern: "f*".into()
+            }
+        );
+        assert!(parse_section("uprobe.multi/bin").is_err());
         assert_eq!(
             parse_section("usdt/./prog:btfx:tick").unwrap(),
             SecTarget::Usdt {

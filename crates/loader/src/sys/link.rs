@@ -48,6 +48,21 @@ pub enum LinkExtra<'a> {
         /// Function names.
         syms: &'a [std::ffi::CString],
     },
+    /// `uprobe_multi`: one binary, several file offsets (6.6+).
+    UprobeMulti {
+        /// The binary's path.
+        path: &'a std::ffi::CStr,
+        /// File offsets to probe.
+        offsets: &'a [u64],
+        /// Reference counter offsets (empty, or one per offset).
+        ref_ctr_offsets: &'a [u64],
+        /// BPF cookies (empty, or one per offset).
+        cookies: &'a [u64],
+        /// `BPF_F_UPROBE_MULTI_RETURN` (1) for return probes.
+        flags: u32,
+        /// Only this process (0: all).
+        pid: u32,
+    },
     /// `tcx.relative_fd` or `relative_id` and `expected_revision`.
     Tcx {
         /// Relative program or link (fd or id, per `flags`).
@@ -98,6 +113,32 @@ pub fn link_create(a: &LinkCreate<'_>) -> io::Result<OwnedFd> {
             attr.u32(20, sym_ptrs.len() as u32);
             attr.ptr(24, &sym_ptrs);
         }
+        LinkExtra::UprobeMulti {
+            path,
+            offsets,
+            ref_ctr_offsets,
+            cookies,
+            flags,
+            pid,
+        } => {
+            let n = offsets.len();
+            if (!ref_ctr_offsets.is_empty() && ref_ctr_offsets.len() != n)
+                || (!cookies.is_empty() && cookies.len() != n)
+            {
+                return Err(io::Error::from_raw_os_error(libc::EINVAL));
+            }
+            attr.u64(16, path.as_ptr() as usize as u64);
+            attr.ptr(24, offsets);
+            if !ref_ctr_offsets.is_empty() {
+                attr.ptr(32, ref_ctr_offsets);
+            }
+            if !cookies.is_empty() {
+                attr.ptr(40, cookies);
+            }
+            attr.u32(48, n as u32);
+            attr.u32(52, flags);
+            attr.u32(56, pid);
+        }
         LinkExtra::Iter(info) => {
             attr.ptr(16, info);
             attr.u32(24, info.len() as u32);
@@ -110,7 +151,8 @@ pub fn link_create(a: &LinkCreate<'_>) -> io::Result<OwnedFd> {
             attr.u64(24, expected_revision);
         }
     }
-    // `iter_info` and the kprobe.multi names are borrowed from `a`, and
+    // `iter_info`, the uprobe.multi arrays (checked to hold `cnt` entries)
+    // and the kprobe.multi names are borrowed from `a`, and
     // `sym_ptrs` lives in this frame, across the call.
     bpf(BPF_LINK_CREATE, &mut attr).and_then(owned)
 }
