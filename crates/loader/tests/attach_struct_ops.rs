@@ -12,7 +12,7 @@
 mod attach_util;
 
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 
 use attach_util::counting_body as body;
 use attach_util::*;
