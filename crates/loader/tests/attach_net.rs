@@ -311,3 +311,72 @@ fn sockops_sees_tcp_connections() {
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }
+
+/// netfilter: a BPF program at IPv4 LOCAL_IN in a private netns sees each
+/// datagram delivered to a listening socket once (the program is built by
+/// hand: it returns NF_ACCEPT after counting).
+#[test]
+fn netfilter_local_in() {
+    if !can_bpf() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    in_netns(|| {
+        let counts = counter_map("nf_counts");
+        let insns = counting_body(1, Some(&counts));
+        let prog = loader::sys::prog_load(&loader::sys::ProgLoad {
+            prog_type: 32,
+            expected_attach_type: 45,
+            insns: &insns,
+            license: b"GPL\0",
+            name: "nf_count",
+            ..Default::default()
+        })
+        .unwrap();
+        let p = loader::attach::Prog {
+            fd: prog.as_fd(),
+            prog_type: 32,
+            expected_attach_type: 45,
+            section: "netfilter",
+            name: "nf_count",
+        };
+        match auto_attach(&p, &Targets::default()) {
+            Err(AttachError::MissingTarget { what, .. }) => assert!(what.contains("netfilter")),
+            other => panic!("expected MissingTarget, got {other:?}"),
+        }
+        let t = Targets {
+            netfilter: Some(loader::attach::NetfilterHook {
+                pf: 2,
+                hooknum: 1,
+                priority: -100,
+                defrag: false,
+            }),
+            ..Targets::default()
+        };
+        let link = match auto_attach(&p, &t) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("netfilter link refused here: {e}");
+                return;
+            }
+        };
+        assert_eq!(
+            link.info().unwrap().link_type,
+            10,
+            "BPF_LINK_TYPE_NETFILTER"
+        );
+        let rx = std::net::UdpSocket::bind(("127.0.0.1", PORT)).unwrap();
+        send_udp("127.0.0.1", "127.0.0.1", 6);
+        let mut buf = [0u8; 16];
+        for _ in 0..6 {
+            rx.recv(&mut buf).unwrap();
+        }
+        assert_eq!(count(counts.as_fd(), 0), 6);
+        drop(link);
+        send_udp("127.0.0.1", "127.0.0.1", 1);
+        rx.recv(&mut buf).unwrap();
+        assert_eq!(count(counts.as_fd(), 0), 6);
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}

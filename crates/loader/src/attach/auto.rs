@@ -102,6 +102,10 @@ pub fn auto_attach(prog: &Prog<'_>, targets: &Targets<'_>) -> Result<Link> {
             Some(cg) => super::attach_cgroup(prog.fd, cg, prog.expected_attach_type),
             None => Err(missing(prog, "a cgroup v2 directory (Targets::cgroup)")),
         },
+        pt::NETFILTER => match &targets.netfilter {
+            Some(h) => super::attach_netfilter(prog.fd, h),
+            None => Err(missing(prog, "a netfilter hook (Targets::netfilter)")),
+        },
         pt::SK_LOOKUP => super::attach_sk_lookup(prog.fd, targets.netns.as_deref()),
         pt::STRUCT_OPS => Err(not_auto(
             prog,

@@ -52,6 +52,8 @@ pub enum LinkKind {
     Iter,
     /// A struct_ops map.
     StructOps,
+    /// `netfilter`.
+    Netfilter,
 }
 
 impl std::fmt::Display for LinkKind {
@@ -72,6 +74,7 @@ impl std::fmt::Display for LinkKind {
             LinkKind::PerfEvent => "perf_event",
             LinkKind::Iter => "iter",
             LinkKind::StructOps => "struct_ops",
+            LinkKind::Netfilter => "netfilter",
         })
     }
 }

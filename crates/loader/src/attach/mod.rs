@@ -43,6 +43,7 @@ mod error;
 pub mod iter;
 pub mod kprobe;
 mod link;
+pub mod netfilter;
 pub mod perf_event;
 pub mod raw_tp;
 pub mod section;
@@ -65,6 +66,7 @@ pub use error::{AttachError, Result};
 pub use iter::{attach_iter, read_iter};
 pub use kprobe::{attach_kprobe, attach_kprobe_multi, attach_ksyscall};
 pub use link::{Link, LinkKind};
+pub use netfilter::{attach_netfilter, NetfilterHook};
 pub use perf_event::{attach_perf_event, attach_software_event, SoftwareEvent};
 pub use raw_tp::attach_raw_tracepoint;
 pub use section::{parse_section, SecTarget};
@@ -121,6 +123,8 @@ pub struct Targets<'a> {
     pub perf_event: Option<SoftwareEvent>,
     /// XDP mode (`xdp` sections).
     pub xdp_mode: XdpMode,
+    /// Hook for `netfilter` programs.
+    pub netfilter: Option<NetfilterHook>,
     /// The object's USDT spec slots (usdt sections).
     pub usdt: Option<&'a UsdtManager>,
     /// Direction for `tc`/`classifier` sections (`tc/ingress`,

@@ -63,6 +63,17 @@ pub enum LinkExtra<'a> {
         /// Only this process (0: all).
         pid: u32,
     },
+    /// `netfilter`: protocol family, hook, priority, flags (6.4+).
+    Netfilter {
+        /// `NFPROTO_IPV4` (2) or `NFPROTO_IPV6` (10).
+        pf: u32,
+        /// `NF_INET_PRE_ROUTING` (0) ... `NF_INET_POST_ROUTING` (4).
+        hooknum: u32,
+        /// Priority among the hook's functions.
+        priority: i32,
+        /// `BPF_F_NETFILTER_IP_DEFRAG` (1).
+        flags: u32,
+    },
     /// `tcx.relative_fd` or `relative_id` and `expected_revision`.
     Tcx {
         /// Relative program or link (fd or id, per `flags`).
@@ -138,6 +149,17 @@ pub fn link_create(a: &LinkCreate<'_>) -> io::Result<OwnedFd> {
             attr.u32(48, n as u32);
             attr.u32(52, flags);
             attr.u32(56, pid);
+        }
+        LinkExtra::Netfilter {
+            pf,
+            hooknum,
+            priority,
+            flags,
+        } => {
+            attr.u32(16, pf);
+            attr.u32(20, hooknum);
+            attr.u32(24, priority as u32);
+            attr.u32(28, flags);
         }
         LinkExtra::Iter(info) => {
             attr.ptr(16, info);
