@@ -380,3 +380,60 @@ fn netfilter_local_in() {
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }
+
+/// sk_msg on a sockmap: messages sent on a TCP socket added to the map
+/// after the attach are each seen once; a socket added after the link is
+/// dropped is not.
+#[test]
+fn sk_msg_on_a_sockmap() {
+    if !can_bpf() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    in_netns(|| {
+        use std::io::{Read, Write};
+        use std::os::fd::AsRawFd;
+        let l = load_fixture("net.bpf.o", &["msg_count"]);
+        let p = prog(&l, "msg_count");
+        match auto_attach(&p, &Targets::default()) {
+            Err(AttachError::MissingTarget { what, .. }) => assert!(what.contains("sockmap")),
+            other => panic!("expected MissingTarget, got {other:?}"),
+        }
+        let socks = map(&l, "socks");
+        let t = Targets {
+            sockmap: Some(socks),
+            ..Targets::default()
+        };
+        let link = auto_attach(&p, &t).unwrap();
+        assert_eq!(link.kind(), LinkKind::Sockmap);
+        // A sockmap link (6.10+); older kernels get BPF_PROG_ATTACH.
+        if let Some(info) = link.info() {
+            assert_eq!(info.link_type, 14, "BPF_LINK_TYPE_SOCKMAP");
+        }
+        let server = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let addr = server.local_addr().unwrap();
+        let mut c = std::net::TcpStream::connect(addr).unwrap();
+        let (mut s, _) = server.accept().unwrap();
+        let sm = l.maps.iter().find(|m| m.name == "socks").unwrap();
+        let fd = c.as_raw_fd() as u64;
+        loader::sys::map_update(&sm.fd, &0u32.to_ne_bytes(), &fd.to_ne_bytes(), 0).unwrap();
+        let mut buf = [0u8; 8];
+        for i in 0..5u8 {
+            c.write_all(&[i; 8]).unwrap();
+            s.read_exact(&mut buf).unwrap();
+            assert_eq!(buf, [i; 8]);
+        }
+        let msgs = map(&l, "msgs");
+        assert_eq!(count(msgs, 0), 5);
+        drop(link);
+        let mut c2 = std::net::TcpStream::connect(addr).unwrap();
+        let (mut s2, _) = server.accept().unwrap();
+        let fd2 = c2.as_raw_fd() as u64;
+        loader::sys::map_update(&sm.fd, &1u32.to_ne_bytes(), &fd2.to_ne_bytes(), 0).unwrap();
+        c2.write_all(&[9; 8]).unwrap();
+        s2.read_exact(&mut buf).unwrap();
+        assert_eq!(count(msgs, 0), 5);
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}

@@ -102,6 +102,16 @@ pub fn auto_attach(prog: &Prog<'_>, targets: &Targets<'_>) -> Result<Link> {
             Some(cg) => super::attach_cgroup(prog.fd, cg, prog.expected_attach_type),
             None => Err(missing(prog, "a cgroup v2 directory (Targets::cgroup)")),
         },
+        pt::SK_MSG | pt::SK_SKB => match targets.sockmap {
+            Some(m) if prog.expected_attach_type != 0 => {
+                super::attach_sockmap(prog.fd, m, prog.expected_attach_type)
+            }
+            Some(_) => Err(AttachError::BadSection {
+                section: prog.section.to_string(),
+                why: "a bare sk_skb section has no attach type: use sk_skb/stream_verdict, stream_parser or verdict".into(),
+            }),
+            None => Err(missing(prog, "a sockmap or sockhash (Targets::sockmap)")),
+        },
         pt::NETFILTER => match &targets.netfilter {
             Some(h) => super::attach_netfilter(prog.fd, h),
             None => Err(missing(prog, "a netfilter hook (Targets::netfilter)")),

@@ -54,6 +54,8 @@ pub enum LinkKind {
     StructOps,
     /// `netfilter`.
     Netfilter,
+    /// `sk_msg`, `sk_skb/...`: a sockmap or sockhash.
+    Sockmap,
 }
 
 impl std::fmt::Display for LinkKind {
@@ -75,6 +77,7 @@ impl std::fmt::Display for LinkKind {
             LinkKind::Iter => "iter",
             LinkKind::StructOps => "struct_ops",
             LinkKind::Netfilter => "netfilter",
+            LinkKind::Sockmap => "sockmap",
         })
     }
 }

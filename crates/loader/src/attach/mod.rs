@@ -49,6 +49,7 @@ pub mod raw_tp;
 pub mod section;
 pub mod sk_lookup;
 pub mod socket;
+pub mod sockmap;
 pub mod struct_ops;
 pub mod tc;
 pub mod tracefs;
@@ -72,6 +73,7 @@ pub use raw_tp::attach_raw_tracepoint;
 pub use section::{parse_section, SecTarget};
 pub use sk_lookup::attach_sk_lookup;
 pub use socket::attach_socket_filter;
+pub use sockmap::attach_sockmap;
 pub use struct_ops::attach_struct_ops;
 pub use tc::{attach_tc, attach_tcx, TcHook, TcOpts};
 pub use tracepoint::{attach_tracepoint, attach_tracepoint_with, PerfMethod};
@@ -123,6 +125,8 @@ pub struct Targets<'a> {
     pub perf_event: Option<SoftwareEvent>,
     /// XDP mode (`xdp` sections).
     pub xdp_mode: XdpMode,
+    /// Sockmap or sockhash for `sk_msg` and `sk_skb` programs.
+    pub sockmap: Option<BorrowedFd<'a>>,
     /// Hook for `netfilter` programs.
     pub netfilter: Option<NetfilterHook>,
     /// The object's USDT spec slots (usdt sections).
