@@ -41,6 +41,33 @@ fn xdp_generic_on_lo_by_link_then_by_netlink() {
         assert!(ip(&["link", "show", "lo"]).contains("xdpgeneric"));
         send_udp("127.0.0.1", "127.0.0.1", 10);
         assert_eq!(hits(&l, 0), 10);
+        // BPF_LINK_UPDATE swaps in another program (built by hand: counts
+        // every packet, XDP_PASS) without detaching.
+        let other_counts = counter_map("xdp_other");
+        let insns = counting_body(2, Some(&other_counts));
+        let other = loader::sys::prog_load(&loader::sys::ProgLoad {
+            prog_type: 6,
+            expected_attach_type: 37,
+            insns: &insns,
+            license: b"GPL\0",
+            name: "xdp_other",
+            ..Default::default()
+        })
+        .unwrap();
+        link.update_program(other.as_fd()).unwrap();
+        let other_id = loader::sys::prog_info(&other).unwrap().0;
+        assert_eq!(link.info().unwrap().prog_id, other_id);
+        // A listener, so no ICMP error comes back: 4 packets cross lo.
+        let rx = std::net::UdpSocket::bind(("127.0.0.1", PORT)).unwrap();
+        send_udp("127.0.0.1", "127.0.0.1", 4);
+        let mut buf = [0u8; 16];
+        for _ in 0..4 {
+            rx.recv(&mut buf).unwrap();
+        }
+        drop(rx);
+        assert_eq!(hits(&l, 0), 10);
+        assert_eq!(count(other_counts.as_fd(), 0), 4);
+        link.update_program(p.fd).unwrap();
         drop(link);
         assert!(!ip(&["link", "show", "lo"]).contains("xdp"));
         send_udp("127.0.0.1", "127.0.0.1", 3);

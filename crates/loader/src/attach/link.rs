@@ -227,6 +227,20 @@ impl Link {
         Ok(())
     }
 
+    /// Replaces the attached program by `new_prog` without a gap
+    /// (`BPF_LINK_UPDATE`): BPF links of kinds the kernel can update (xdp,
+    /// tcx, cgroup, netns, struct_ops, iter...). Legacy attachments and
+    /// groups cannot.
+    pub fn update_program(&self, new_prog: BorrowedFd<'_>) -> Result<()> {
+        let fd = self.fd().ok_or_else(|| AttachError::Target {
+            kind: self.kind,
+            target: self.target.clone(),
+            why: "no BPF link to update (a legacy attachment or a group)".into(),
+        })?;
+        sys::link_update(fd, new_prog, None)
+            .map_err(|e| AttachError::sys(self.kind, &*self.target, "BPF_LINK_UPDATE", e))
+    }
+
     /// Detaches now and reports failure (drop detaches too, silently). A
     /// pinned link is unpinned first.
     pub fn detach(mut self) -> Result<()> {

@@ -15,6 +15,7 @@ const BPF_PROG_DETACH: u32 = 9;
 const BPF_OBJ_GET_INFO_BY_FD: u32 = 15;
 const BPF_RAW_TRACEPOINT_OPEN: u32 = 17;
 const BPF_LINK_CREATE: u32 = 28;
+const BPF_LINK_UPDATE: u32 = 29;
 const BPF_ITER_CREATE: u32 = 33;
 const BPF_LINK_DETACH: u32 = 34;
 
@@ -201,6 +202,23 @@ pub fn raw_tracepoint_open(prog: BorrowedFd<'_>, name: Option<&str>) -> io::Resu
     attr.u32(8, raw(prog));
     // `cname` lives until the end of this function.
     bpf(BPF_RAW_TRACEPOINT_OPEN, &mut attr).and_then(owned)
+}
+
+/// `BPF_LINK_UPDATE`: puts `new_prog` in place of the link's program
+/// (with `old_prog`, only if that one is attached: `BPF_F_REPLACE`).
+pub fn link_update(
+    link: BorrowedFd<'_>,
+    new_prog: BorrowedFd<'_>,
+    old_prog: Option<BorrowedFd<'_>>,
+) -> io::Result<()> {
+    let mut attr = Attr::new();
+    attr.u32(0, raw(link));
+    attr.u32(4, raw(new_prog));
+    if let Some(old) = old_prog {
+        attr.u32(8, 1 << 2); // BPF_F_REPLACE
+        attr.u32(12, raw(old));
+    }
+    bpf(BPF_LINK_UPDATE, &mut attr).map(|_| ())
 }
 
 /// `BPF_LINK_DETACH`: detaches the link's program now (the fd stays open
