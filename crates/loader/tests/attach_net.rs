@@ -464,3 +464,44 @@ fn sk_msg_on_a_sockmap() {
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }
+
+/// flow_dissector: a namespace link; the kernel takes one per namespace
+/// (a second attach is E2BIG until the first link is dropped). Nothing
+/// here makes the stack dissect a flow, so only the attachment is checked.
+#[test]
+fn flow_dissector_one_per_namespace() {
+    if !can_bpf() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    in_netns(|| {
+        let insns = counting_body(0, None);
+        let prog = loader::sys::prog_load(&loader::sys::ProgLoad {
+            prog_type: 22,
+            expected_attach_type: 17,
+            insns: &insns,
+            license: b"GPL\0",
+            name: "flow_ok",
+            ..Default::default()
+        })
+        .unwrap();
+        let p = loader::attach::Prog {
+            fd: prog.as_fd(),
+            prog_type: 22,
+            expected_attach_type: 17,
+            section: "flow_dissector",
+            name: "flow_ok",
+        };
+        let link = auto_attach(&p, &Targets::default()).unwrap();
+        assert_eq!(link.kind(), LinkKind::FlowDissector);
+        assert_eq!(link.info().unwrap().link_type, 5, "BPF_LINK_TYPE_NETNS");
+        let e = auto_attach(&p, &Targets::default()).unwrap_err();
+        // The kernel says E2BIG: the namespace's one slot is taken.
+        assert_eq!(e.raw_os_error(), Some(libc::E2BIG), "{e}");
+        drop(link);
+        let again = auto_attach(&p, &Targets::default()).unwrap();
+        drop(again);
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}

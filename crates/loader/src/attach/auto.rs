@@ -116,6 +116,7 @@ pub fn auto_attach(prog: &Prog<'_>, targets: &Targets<'_>) -> Result<Link> {
             Some(h) => super::attach_netfilter(prog.fd, h),
             None => Err(missing(prog, "a netfilter hook (Targets::netfilter)")),
         },
+        pt::FLOW_DISSECTOR => super::attach_flow_dissector(prog.fd, targets.netns.as_deref()),
         pt::SK_LOOKUP => super::attach_sk_lookup(prog.fd, targets.netns.as_deref()),
         pt::STRUCT_OPS => Err(not_auto(
             prog,

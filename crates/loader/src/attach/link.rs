@@ -44,6 +44,8 @@ pub enum LinkKind {
     Cgroup,
     /// `sk_lookup`: a network namespace.
     SkLookup,
+    /// `flow_dissector`: a network namespace.
+    FlowDissector,
     /// `socket`: a socket filter.
     SocketFilter,
     /// `perf_event`.
@@ -72,6 +74,7 @@ impl std::fmt::Display for LinkKind {
             LinkKind::Tc => "tc",
             LinkKind::Cgroup => "cgroup",
             LinkKind::SkLookup => "sk_lookup",
+            LinkKind::FlowDissector => "flow_dissector",
             LinkKind::SocketFilter => "socket filter",
             LinkKind::PerfEvent => "perf_event",
             LinkKind::Iter => "iter",

@@ -71,7 +71,7 @@ pub use netfilter::{attach_netfilter, NetfilterHook};
 pub use perf_event::{attach_perf_event, attach_software_event, SoftwareEvent};
 pub use raw_tp::attach_raw_tracepoint;
 pub use section::{parse_section, SecTarget};
-pub use sk_lookup::attach_sk_lookup;
+pub use sk_lookup::{attach_flow_dissector, attach_sk_lookup};
 pub use socket::attach_socket_filter;
 pub use sockmap::attach_sockmap;
 pub use struct_ops::attach_struct_ops;
