@@ -197,8 +197,9 @@ fn real_binaries_probes_match_libbpf() {
             (path.to_string(), got.as_deref() == Some(id.trim()))
         })
         .collect();
-    // probe -> (offsets, specs) as libbpf made them.
-    let mut want: Vec<((String, String, String), BTreeSet<u64>, BTreeSet<String>)> = Vec::new();
+    // probe (binary, provider, name) -> offsets and specs libbpf made.
+    type Probe = (String, String, String);
+    let mut want: Vec<(Probe, BTreeSet<u64>, BTreeSet<String>)> = Vec::new();
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let f: Vec<&str> = line.split_whitespace().collect();
         match f[0] {
