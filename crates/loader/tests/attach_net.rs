@@ -13,7 +13,7 @@ use attach_util::*;
 use loader::attach::{auto_attach, AttachError, LinkKind, Targets, XdpMode};
 use loader::sys::Census;
 
-fn hits(l: &loader::Loaded, slot: u32) -> u64 {
+fn hits(l: &Loaded, slot: u32) -> u64 {
     count(map(l, "hits"), slot)
 }
 
@@ -45,17 +45,9 @@ fn xdp_generic_on_lo_by_link_then_by_netlink() {
         // every packet, XDP_PASS) without detaching.
         let other_counts = counter_map("xdp_other");
         let insns = counting_body(2, Some(&other_counts));
-        let other = loader::sys::prog_load(&loader::sys::ProgLoad {
-            prog_type: 6,
-            expected_attach_type: 37,
-            insns: &insns,
-            license: b"GPL\0",
-            name: "xdp_other",
-            ..Default::default()
-        })
-        .unwrap();
+        let other = raw_prog(6, 37, &insns, "xdp_other", 0);
         link.update_program(other.as_fd()).unwrap();
-        let other_id = loader::sys::prog_info(&other).unwrap().0;
+        let other_id = prog_id(other.as_fd());
         assert_eq!(link.info().unwrap().prog_id, other_id);
         // A listener, so no ICMP error comes back: 4 packets cross lo.
         let rx = std::net::UdpSocket::bind(("127.0.0.1", PORT)).unwrap();
@@ -351,15 +343,7 @@ fn netfilter_local_in() {
     in_netns(|| {
         let counts = counter_map("nf_counts");
         let insns = counting_body(1, Some(&counts));
-        let prog = loader::sys::prog_load(&loader::sys::ProgLoad {
-            prog_type: 32,
-            expected_attach_type: 45,
-            insns: &insns,
-            license: b"GPL\0",
-            name: "nf_count",
-            ..Default::default()
-        })
-        .unwrap();
+        let prog = raw_prog(32, 45, &insns, "nf_count", 0);
         let p = loader::attach::Prog {
             fd: prog.as_fd(),
             prog_type: 32,
@@ -441,9 +425,8 @@ fn sk_msg_on_a_sockmap() {
         let addr = server.local_addr().unwrap();
         let mut c = std::net::TcpStream::connect(addr).unwrap();
         let (mut s, _) = server.accept().unwrap();
-        let sm = l.maps.iter().find(|m| m.name == "socks").unwrap();
         let fd = c.as_raw_fd() as u64;
-        loader::sys::map_update(&sm.fd, &0u32.to_ne_bytes(), &fd.to_ne_bytes(), 0).unwrap();
+        update(socks, &0u32.to_ne_bytes(), &fd.to_ne_bytes());
         let mut buf = [0u8; 8];
         for i in 0..5u8 {
             c.write_all(&[i; 8]).unwrap();
@@ -456,7 +439,7 @@ fn sk_msg_on_a_sockmap() {
         let mut c2 = std::net::TcpStream::connect(addr).unwrap();
         let (mut s2, _) = server.accept().unwrap();
         let fd2 = c2.as_raw_fd() as u64;
-        loader::sys::map_update(&sm.fd, &1u32.to_ne_bytes(), &fd2.to_ne_bytes(), 0).unwrap();
+        update(socks, &1u32.to_ne_bytes(), &fd2.to_ne_bytes());
         c2.write_all(&[9; 8]).unwrap();
         s2.read_exact(&mut buf).unwrap();
         assert_eq!(count(msgs, 0), 5);
@@ -476,15 +459,7 @@ fn flow_dissector_one_per_namespace() {
     let counted = Census::begin().unwrap();
     in_netns(|| {
         let insns = counting_body(0, None);
-        let prog = loader::sys::prog_load(&loader::sys::ProgLoad {
-            prog_type: 22,
-            expected_attach_type: 17,
-            insns: &insns,
-            license: b"GPL\0",
-            name: "flow_ok",
-            ..Default::default()
-        })
-        .unwrap();
+        let prog = raw_prog(22, 17, &insns, "flow_ok", 0);
         let p = loader::attach::Prog {
             fd: prog.as_fd(),
             prog_type: 22,

@@ -9,13 +9,11 @@
 
 mod attach_util;
 
-use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use attach_util::*;
 use loader::attach::{auto_attach, Prog, Targets, XdpMode};
 use loader::sys::Census;
-use loader::{load, LoadOptions, ProgOutcome};
 
 const DIR: &str = "/usr/lib/x86_64-linux-gnu/bpf";
 
@@ -61,39 +59,34 @@ fn debian_xdp_objects_attach_by_section() {
         let mut out = Vec::new();
         for obj in objs {
             let elf = std::fs::read(&obj).unwrap();
-            let opts = LoadOptions {
-                obj_name: obj.file_stem().unwrap().to_string_lossy().into(),
-                pin_root: Some(pins.clone()),
-                ..LoadOptions::default()
+            let stem = obj.file_stem().unwrap().to_string_lossy().into_owned();
+            let Some(l) = load_with_pin_root(&elf, &stem, &pins) else {
+                continue;
             };
-            let Ok(l) = load(&elf, &opts) else { continue };
-            for p in &l.programs {
-                let ProgOutcome::Loaded { id, fd } = &p.outcome else {
-                    continue;
-                };
-                let spec = loader::progtype::from_section(&p.section).unwrap();
+            for (name, section, o) in outcomes(&l) {
+                let Ok((id, fd)) = o else { continue };
+                let spec = loader::progtype::from_section(section).unwrap();
                 if spec.prog_type != loader::progtype::types::XDP {
                     continue;
                 }
                 let prog = Prog {
-                    fd: fd.as_fd(),
+                    fd,
                     prog_type: spec.prog_type,
                     expected_attach_type: spec.expected_attach_type,
-                    section: &p.section,
-                    name: &p.name,
+                    section,
+                    name,
                 };
                 let t = Targets {
                     ifname: Some("lo".into()),
                     xdp_mode: XdpMode::Generic,
                     ..Targets::default()
                 };
-                let link = auto_attach(&prog, &t).unwrap_or_else(|e| panic!("{}: {e}", p.name));
+                let link = auto_attach(&prog, &t).unwrap_or_else(|e| panic!("{name}: {e}"));
                 let shown = ip(&["-d", "link", "show", "lo"]);
                 assert!(
                     shown.contains(&format!("prog/xdp id {id}")),
-                    "{} {}: kernel shows {shown}",
-                    obj.display(),
-                    p.name
+                    "{} {name}: kernel shows {shown}",
+                    obj.display()
                 );
                 send_udp("127.0.0.1", "127.0.0.1", 3);
                 drop(link);
@@ -103,7 +96,7 @@ fn debian_xdp_objects_attach_by_section() {
                     let ok = std::process::Command::new("xdp-loader")
                         .args(["load", "-m", "skb", "-p"])
                         .arg(&pins)
-                        .args(["-n", &p.name, "lo"])
+                        .args(["-n", name, "lo"])
                         .arg(&obj)
                         .output()
                         .map(|o| o.status.success())
@@ -115,7 +108,7 @@ fn debian_xdp_objects_attach_by_section() {
                 } else {
                     None
                 };
-                out.push((obj.display().to_string(), p.name.clone(), by_libbpf));
+                out.push((obj.display().to_string(), name.to_string(), by_libbpf));
             }
         }
         out

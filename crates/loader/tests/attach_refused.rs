@@ -9,7 +9,6 @@ mod attach_util;
 use attach_util::*;
 use loader::attach::{auto_attach, AttachError, LinkKind, Targets};
 use loader::sys::Census;
-use loader::ProgOutcome;
 
 #[test]
 fn trampolines_and_kprobes_give_clear_errors() {
@@ -20,31 +19,28 @@ fn trampolines_and_kprobes_give_clear_errors() {
     {
         let l = load_fixture("refused.bpf.o", &[]);
         let kprobe_pmu = std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists();
-        for p in &l.programs {
-            let outcome = match &p.outcome {
-                ProgOutcome::Loaded { .. } => {
-                    let r = auto_attach(&prog(&l, &p.name), &Targets::default());
-                    match r {
-                        Ok(link) => format!("attached {}", link.kind()),
-                        Err(e) => format!("attach error: {e}"),
-                    }
-                }
-                ProgOutcome::Rejected { errno, .. } => format!("load errno {errno}"),
+        let all = outcomes(&l);
+        for (name, section, o) in &all {
+            let outcome = match o {
+                Ok(_) => match auto_attach(&prog(&l, name), &Targets::default()) {
+                    Ok(link) => format!("attached {}", link.kind()),
+                    Err(e) => format!("attach error: {e}"),
+                },
+                Err(errno) => format!("load errno {errno}"),
             };
-            eprintln!("{} ({}): {outcome}", p.name, p.section);
-            match p.section.split('/').next().unwrap() {
+            eprintln!("{name} ({section}): {outcome}");
+            match section.split('/').next().unwrap() {
                 "fentry" | "fexit" | "fmod_ret" | "lsm" => {
                     // No trampolines here: EPERM (or ENOTSUPP, 524) at load.
-                    if let ProgOutcome::Rejected { errno, .. } = &p.outcome {
+                    if let Err(errno) = o {
                         assert!(
                             [libc::EPERM, 524, libc::EINVAL].contains(errno),
-                            "{}: {outcome}",
-                            p.name
+                            "{name}: {outcome}"
                         );
                     }
                 }
                 "kprobe" | "kretprobe" | "ksyscall" if !kprobe_pmu => {
-                    assert!(outcome.contains("no kprobe PMU"), "{}: {outcome}", p.name);
+                    assert!(outcome.contains("no kprobe PMU"), "{name}: {outcome}");
                     assert!(
                         outcome.contains("do_nanosleep") || outcome.contains("sys_nanosleep"),
                         "{outcome}"
@@ -54,22 +50,14 @@ fn trampolines_and_kprobes_give_clear_errors() {
                     assert!(
                         outcome.starts_with("attached")
                             || outcome.contains("BPF_LINK_CREATE: Operation not supported"),
-                        "{}: {outcome}",
-                        p.name
+                        "{name}: {outcome}"
                     );
                 }
                 _ => {}
             }
         }
-        let rejected = l
-            .programs
-            .iter()
-            .filter(|p| matches!(p.outcome, ProgOutcome::Rejected { .. }))
-            .count();
-        eprintln!(
-            "{rejected} of {} programs rejected at load",
-            l.programs.len()
-        );
+        let rejected = all.iter().filter(|p| p.2.is_err()).count();
+        eprintln!("{rejected} of {} programs rejected at load", all.len());
     }
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");

@@ -83,28 +83,11 @@ fn tcp_congestion_ops_registered_by_link_and_by_update() {
     let counted = Census::begin().unwrap();
     {
         let o = ops();
-        let counts = sys::map_create(&sys::MapCreate {
-            map_type: 2,
-            key_size: 4,
-            value_size: 8,
-            max_entries: 1,
-            name: "btfx_cc_counts",
-            ..Default::default()
-        })
-        .unwrap();
+        let counts = counter_map("btfx_cc_counts");
         let load = |member: &str, ret: i32, count: bool| {
             let (idx, _) = o.member[member];
             let insns = body(ret, count.then_some(&counts));
-            sys::prog_load(&sys::ProgLoad {
-                prog_type: 27,
-                expected_attach_type: idx,
-                insns: &insns,
-                license: b"GPL\0",
-                name: member,
-                attach_btf_id: o.ops_id,
-                ..Default::default()
-            })
-            .unwrap_or_else(|e| panic!("{member}: {} {}", e.error, e.log))
+            raw_prog(27, idx, &insns, member, o.ops_id)
         };
         let progs = [
             ("ssthresh", load("ssthresh", 2, false)),
@@ -136,7 +119,7 @@ fn tcp_congestion_ops_registered_by_link_and_by_update() {
             }
             let at = o.data_off + o.member["name"].1;
             value[at..at + NAME.len()].copy_from_slice(NAME.as_bytes());
-            sys::map_update(&map, &0u32.to_ne_bytes(), &value, 0).unwrap();
+            update(map.as_fd(), &0u32.to_ne_bytes(), &value);
             let link = attach_struct_ops(map.as_fd()).unwrap();
             assert_eq!(link.kind(), LinkKind::StructOps);
             assert_eq!(link.fd().is_some(), flags == BPF_F_LINK);

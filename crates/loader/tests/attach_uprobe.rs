@@ -194,15 +194,13 @@ fn uprobe_multi_by_pattern() {
         let counts = counter_map("umulti");
         let insns = counting_body(0, Some(&counts));
         for retprobe in [false, true] {
-            let prog = loader::sys::prog_load(&loader::sys::ProgLoad {
-                prog_type: 2,
-                expected_attach_type: loader::attach::uprobe_multi::UPROBE_MULTI,
-                insns: &insns,
-                license: b"GPL\0",
-                name: "umulti",
-                ..Default::default()
-            })
-            .unwrap();
+            let prog = raw_prog(
+                2,
+                loader::attach::uprobe_multi::UPROBE_MULTI,
+                &insns,
+                "umulti",
+                0,
+            );
             let before = count(counts.as_fd(), 0);
             let sec = format!(
                 "{}/{}:btfx_a*",

@@ -42,7 +42,7 @@ impl UsdtManager {
         let fd = specs_map
             .try_clone_to_owned()
             .map_err(|e| AttachError::sys(LinkKind::Usdt, "__bpf_usdt_specs", "dup", e))?;
-        let info = sys::map_info(&fd).map_err(|e| {
+        let info = sys::map_facts(specs_map).map_err(|e| {
             AttachError::sys(
                 LinkKind::Usdt,
                 "__bpf_usdt_specs",

@@ -6,7 +6,10 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::path::PathBuf;
 
 use loader::attach::Prog;
-use loader::{load, LoadOptions, Loaded, ProgOutcome};
+use loader::{load, LoadOptions, ProgOutcome};
+
+/// The loader's result type (one place to change when its API moves).
+pub type Loaded = loader::Loaded;
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -80,8 +83,69 @@ pub fn count(map: BorrowedFd<'_>, slot: u32) -> u64 {
 
 /// Writes `value` (4 bytes) at `slot` of an array map.
 pub fn set_u32(l: &Loaded, map_name: &str, slot: u32, value: u32) {
-    let m = l.maps.iter().find(|m| m.name == map_name).unwrap();
-    loader::sys::map_update(&m.fd, &slot.to_ne_bytes(), &value.to_ne_bytes(), 0).unwrap();
+    update(map(l, map_name), &slot.to_ne_bytes(), &value.to_ne_bytes());
+}
+
+/// `BPF_MAP_UPDATE_ELEM` (flags 0).
+pub fn update(map: BorrowedFd<'_>, key: &[u8], value: &[u8]) {
+    loader::sys::map_update(&map.try_clone_to_owned().unwrap(), key, value, 0).unwrap();
+}
+
+/// Loads hand-built instructions as a program of `prog_type` with
+/// `expected_attach_type` (and `attach_btf_id` in vmlinux), license GPL:
+/// for programs the loader cannot build from a section.
+pub fn raw_prog(
+    prog_type: u32,
+    expected_attach_type: u32,
+    insns: &[u8],
+    name: &str,
+    attach_btf_id: u32,
+) -> std::os::fd::OwnedFd {
+    loader::sys::prog_load(&loader::sys::ProgLoad {
+        prog_type,
+        expected_attach_type,
+        insns,
+        license: b"GPL\0",
+        name,
+        attach_btf_id,
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("{name}: {} {}", e.error, e.log))
+}
+
+/// Kernel id of a program.
+pub fn prog_id(prog: BorrowedFd<'_>) -> u32 {
+    loader::sys::prog_info(&prog.try_clone_to_owned().unwrap())
+        .unwrap()
+        .0
+}
+
+/// A loaded program's name, section, and (id, fd) or its load errno.
+pub type Outcome<'a> = (&'a str, &'a str, Result<(u32, BorrowedFd<'a>), i32>);
+
+/// The programs of a load.
+pub fn outcomes(l: &Loaded) -> Vec<Outcome<'_>> {
+    l.programs
+        .iter()
+        .map(|p| {
+            let o = match &p.outcome {
+                ProgOutcome::Loaded { id, fd } => Ok((*id, fd.as_fd())),
+                ProgOutcome::Rejected { errno, .. } => Err(*errno),
+            };
+            (p.name.as_str(), p.section.as_str(), o)
+        })
+        .collect()
+}
+
+/// Loads `elf` with LIBBPF_PIN_BY_NAME maps under `pin_root`; `None` when
+/// the loader refuses the object.
+pub fn load_with_pin_root(elf: &[u8], name: &str, pin_root: &std::path::Path) -> Option<Loaded> {
+    let opts = LoadOptions {
+        obj_name: name.into(),
+        pin_root: Some(pin_root.to_path_buf()),
+        ..LoadOptions::default()
+    };
+    load(elf, &opts).ok()
 }
 
 /// This process's tgid.
@@ -200,6 +264,10 @@ pub fn counting_body(ret: i32, count: Option<&std::os::fd::OwnedFd>) -> Vec<u8> 
 
 /// A one-slot u64 array map.
 pub fn counter_map(name: &str) -> std::os::fd::OwnedFd {
+    counter_map_raw(name)
+}
+
+fn counter_map_raw(name: &str) -> std::os::fd::OwnedFd {
     loader::sys::map_create(&loader::sys::MapCreate {
         map_type: 2,
         key_size: 4,
