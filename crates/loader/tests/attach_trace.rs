@@ -99,7 +99,12 @@ fn pinned_link_outlives_its_value_until_unpinned() {
         let live = counted.leaks().unwrap();
         assert_eq!(live.links, vec![id]);
         assert_eq!(live.progs.len(), 1);
-        std::fs::remove_file(&pin).unwrap();
+        // Reopened from its pin (bpf_link__open), then detached: the pin
+        // goes and the link with it.
+        let again = loader::attach::Link::open_pinned(&pin).unwrap();
+        assert_eq!(again.info().unwrap().id, id);
+        assert_eq!(again.kind(), LinkKind::RawTracepoint);
+        again.detach().unwrap();
     }
     assert!(!pin.exists());
     let leaks = counted.leaks().unwrap();

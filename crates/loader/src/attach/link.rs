@@ -159,6 +159,43 @@ impl Link {
         }
     }
 
+    /// Opens a BPF link pinned at `path` (libbpf's `bpf_link__open`). The
+    /// pin stays unless [`Link::unpin`] or [`Link::detach`] removes it;
+    /// dropping the value only closes this fd.
+    pub fn open_pinned(path: impl AsRef<Path>) -> Result<Link> {
+        let path = path.as_ref();
+        let err = |why: String| AttachError::Pin {
+            path: path.display().to_string(),
+            why,
+        };
+        let fd = sys::obj_get(path).map_err(|e| err(e.to_string()))?;
+        let info = sys::link_info(fd.as_fd()).map_err(|e| err(format!("not a BPF link ({e})")))?;
+        let kind = match info.link_type {
+            1 => LinkKind::RawTracepoint,
+            2 => LinkKind::Tracing,
+            3 => LinkKind::Cgroup,
+            4 => LinkKind::Iter,
+            5 => LinkKind::SkLookup,
+            6 => LinkKind::Xdp,
+            7 => LinkKind::PerfEvent,
+            8 | 12 => LinkKind::Kprobe,
+            9 => LinkKind::StructOps,
+            10 => LinkKind::Netfilter,
+            11 => LinkKind::Tcx,
+            14 => LinkKind::Sockmap,
+            t => return Err(err(format!("link type {t} is not one btfx knows"))),
+        };
+        Ok(Link {
+            kind,
+            target: path.display().to_string(),
+            held: Held::Bpf {
+                link: fd,
+                _perf: None,
+            },
+            pinned: Some(path.to_path_buf()),
+        })
+    }
+
     /// The family of the attachment.
     pub fn kind(&self) -> LinkKind {
         self.kind
