@@ -45,7 +45,7 @@ pub fn auto_attach(prog: &Prog<'_>, targets: &Targets<'_>) -> Result<Link> {
             (23..=27, SecTarget::Tracing(t)) => {
                 super::attach_tracing(prog.fd, prog.expected_attach_type, &t)
             }
-            (28, SecTarget::Iter(t)) => super::attach_iter(prog.fd, &t, None),
+            (28, SecTarget::Iter(t)) => super::attach_iter(prog.fd, &t, super::IterScope::All),
             (_, _) => Err(not_auto(
                 prog,
                 format!(
