@@ -239,3 +239,59 @@ fn uprobe_multi_by_pattern() {
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }
+
+/// The tracefs way (`uprobe_events`, for kernels without the uprobe PMU),
+/// forced: entry and return probes count every call; after the links are
+/// dropped the probes are gone from uprobe_events.
+#[test]
+fn uprobe_through_tracefs_uprobe_events() {
+    if !can_bpf() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    let events = loader::attach::tracefs::root()
+        .unwrap()
+        .join("uprobe_events");
+    {
+        let l = load_fixture("probes.bpf.o", &["add_entry", "add_return"]);
+        let bin = fixture("probe_target.user");
+        let n = 9u64;
+        let (links, _) = run_target(n, |pid| {
+            set_u32(&l, "cfg", 0, pid);
+            let mut v = Vec::new();
+            for (name, retprobe) in [("add_entry", false), ("add_return", true)] {
+                let opts = loader::attach::UprobeOpts {
+                    retprobe,
+                    pid: Some(pid as i32),
+                    legacy_tracefs: true,
+                    ..Default::default()
+                };
+                let link = loader::attach::attach_uprobe(
+                    prog(&l, name).fd,
+                    &bin.to_string_lossy(),
+                    Some("btfx_add"),
+                    0,
+                    &opts,
+                )
+                .unwrap();
+                assert!(link.target().contains("uprobes/btfx_"), "{}", link.target());
+                v.push(link);
+            }
+            v
+        });
+        let mine = format!("btfx_{}_", std::process::id());
+        let listed = std::fs::read_to_string(&events).unwrap();
+        assert_eq!(listed.matches(&mine).count(), 2, "{listed}");
+        let (hits, sums) = (map(&l, "hits"), map(&l, "sums"));
+        assert_eq!((count(hits, 0), count(hits, 1)), (n, n));
+        assert_eq!(count(sums, 0), (0..n).sum::<u64>());
+        drop(links);
+        let listed = std::fs::read_to_string(&events).unwrap();
+        assert!(
+            !listed.contains(&mine),
+            "probes left in uprobe_events: {listed}"
+        );
+    }
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}

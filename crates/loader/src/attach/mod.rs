@@ -45,6 +45,7 @@ pub mod kprobe;
 mod link;
 pub mod netfilter;
 pub mod perf_event;
+mod probe_events;
 pub mod raw_tp;
 pub mod section;
 pub mod sk_lookup;

@@ -5,8 +5,8 @@
 //! and a `BPF_PERF_EVENT` link on it, as libbpf's
 //! `bpf_program__attach_uprobe_opts`. A pid limits the probe to one process
 //! (`perf_event_open(pid, cpu = -1)`); without one it fires in every process
-//! (`pid = -1, cpu = 0`). Kernels without the PMU (before 4.17) would need
-//! tracefs `uprobe_events`, which btfx does not write.
+//! (`pid = -1, cpu = 0`). Kernels without the PMU (before 4.17) get a
+//! tracefs `uprobe_events` probe instead ([`super::probe_events`]).
 
 use std::os::fd::BorrowedFd;
 use std::path::Path;
@@ -28,6 +28,9 @@ pub struct UprobeOpts {
     pub ref_ctr_offset: u64,
     /// `bpf_get_attach_cookie()` value.
     pub cookie: u64,
+    /// Use a tracefs `uprobe_events` probe instead of the uprobe PMU (what
+    /// kernels before 4.17 need; also chosen when the PMU is missing).
+    pub legacy_tracefs: bool,
 }
 
 /// A dynamic PMU's type and the bit of `config` that its `format/<field>`
@@ -110,6 +113,12 @@ pub(crate) fn attach_uprobe_at(
     target: String,
     opts: &UprobeOpts,
 ) -> Result<Link> {
+    let pmu_there = Path::new("/sys/bus/event_source/devices/uprobe/type").exists();
+    if opts.legacy_tracefs || !pmu_there {
+        return super::probe_events::attach_uprobe_tracefs(
+            kind, prog, path, file_off, target, opts,
+        );
+    }
     let (ty, ret_bit) = pmu(kind, &target, "uprobe", "retprobe")?;
     let mut config = 0u64;
     if opts.retprobe {

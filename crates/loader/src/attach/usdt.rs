@@ -209,6 +209,7 @@ pub fn attach_usdt(
             pid: opts.pid,
             ref_ctr_offset: sema,
             cookie: u64::from(id),
+            legacy_tracefs: false,
         };
         let site = format!("{target} @ {off:#x}");
         let l = attach_uprobe_at(LinkKind::Usdt, prog, &path, off, site, &uo)?;
