@@ -32,19 +32,24 @@ pub fn auto_attach(prog: &Prog<'_>, targets: &Targets<'_>) -> Result<Link> {
     let sec = parse_section(prog.section)?;
     match prog.prog_type {
         pt::TRACEPOINT => match sec {
-            SecTarget::Tracepoint { category, name } => {
-                super::attach_tracepoint(prog.fd, &category, &name)
-            }
+            SecTarget::Tracepoint { category, name } => match targets.cookie {
+                Some(c) => super::attach_tracepoint_cookie(prog.fd, &category, &name, c),
+                None => super::attach_tracepoint(prog.fd, &category, &name),
+            },
             _ => Err(missing(prog, "a tracepoint (tp/<category>/<name>)")),
         },
         pt::RAW_TRACEPOINT | pt::RAW_TRACEPOINT_WRITABLE => match sec {
-            SecTarget::RawTracepoint(name) => super::attach_raw_tracepoint(prog.fd, &name),
+            SecTarget::RawTracepoint(name) => match targets.cookie {
+                Some(c) => super::attach_raw_tracepoint_cookie(prog.fd, &name, c),
+                None => super::attach_raw_tracepoint(prog.fd, &name),
+            },
             _ => Err(missing(prog, "a tracepoint name (raw_tp/<name>)")),
         },
         pt::TRACING | pt::LSM => match (prog.expected_attach_type, sec) {
-            (23..=27, SecTarget::Tracing(t)) => {
-                super::attach_tracing(prog.fd, prog.expected_attach_type, &t)
-            }
+            (23..=27, SecTarget::Tracing(t)) => match targets.cookie {
+                Some(c) => super::attach_tracing_cookie(prog.fd, prog.expected_attach_type, &t, c),
+                None => super::attach_tracing(prog.fd, prog.expected_attach_type, &t),
+            },
             (28, SecTarget::Iter(t)) => super::attach_iter(prog.fd, &t, super::IterScope::All),
             (_, _) => Err(not_auto(
                 prog,
@@ -146,6 +151,7 @@ fn kprobe_family(prog: &Prog<'_>, sec: SecTarget, targets: &Targets<'_>) -> Resu
             let opts = super::UprobeOpts {
                 retprobe,
                 pid: targets.pid,
+                cookie: targets.cookie.unwrap_or(0),
                 ..Default::default()
             };
             super::attach_uprobe(prog.fd, &binary, func.as_deref(), offset, &opts)
@@ -162,6 +168,7 @@ fn kprobe_family(prog: &Prog<'_>, sec: SecTarget, targets: &Targets<'_>) -> Resu
             let opts = super::UprobeOpts {
                 retprobe: head.starts_with("uret"),
                 pid: targets.pid,
+                cookie: targets.cookie.unwrap_or(0),
                 ..Default::default()
             };
             super::attach_uprobe(prog.fd, &binary.to_string_lossy(), Some(func), 0, &opts)

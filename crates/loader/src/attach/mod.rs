@@ -70,15 +70,17 @@ pub use kprobe::{attach_kprobe, attach_kprobe_multi, attach_ksyscall};
 pub use link::{Link, LinkKind};
 pub use netfilter::{attach_netfilter, NetfilterHook};
 pub use perf_event::{attach_perf_event, attach_software_event, SoftwareEvent};
-pub use raw_tp::attach_raw_tracepoint;
+pub use raw_tp::{attach_raw_tracepoint, attach_raw_tracepoint_cookie};
 pub use section::{parse_section, SecTarget};
 pub use sk_lookup::{attach_flow_dissector, attach_sk_lookup};
 pub use socket::attach_socket_filter;
 pub use sockmap::attach_sockmap;
 pub use struct_ops::attach_struct_ops;
 pub use tc::{attach_tc, attach_tcx, TcHook, TcOpts};
-pub use tracepoint::{attach_tracepoint, attach_tracepoint_with, PerfMethod};
-pub use tracing::attach_tracing;
+pub use tracepoint::{
+    attach_tracepoint, attach_tracepoint_cookie, attach_tracepoint_with, PerfMethod,
+};
+pub use tracing::{attach_tracing, attach_tracing_cookie};
 pub use uprobe::{attach_uprobe, UprobeOpts};
 pub use uprobe_multi::attach_uprobe_multi;
 pub use usdt::{attach_usdt, UsdtManager, UsdtOpts};
@@ -128,6 +130,9 @@ pub struct Targets<'a> {
     pub xdp_mode: XdpMode,
     /// Sockmap or sockhash for `sk_msg` and `sk_skb` programs.
     pub sockmap: Option<BorrowedFd<'a>>,
+    /// BPF cookie (`bpf_get_attach_cookie()`) for the kinds that take one:
+    /// tracepoint, raw_tp, tp_btf/fentry/fexit/fmod_ret/lsm, uprobe.
+    pub cookie: Option<u64>,
     /// Hook for `netfilter` programs.
     pub netfilter: Option<NetfilterHook>,
     /// The object's USDT spec slots (usdt sections).

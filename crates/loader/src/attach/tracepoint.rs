@@ -30,6 +30,27 @@ pub fn attach_tracepoint(prog: BorrowedFd<'_>, category: &str, name: &str) -> Re
     attach_tracepoint_with(prog, category, name, PerfMethod::Auto)
 }
 
+/// As [`attach_tracepoint`], with a BPF cookie (perf links, 5.15+).
+pub fn attach_tracepoint_cookie(
+    prog: BorrowedFd<'_>,
+    category: &str,
+    name: &str,
+    cookie: u64,
+) -> Result<Link> {
+    let id = tracefs::tracepoint_id(category, name)?;
+    let ev = sys::PerfEvent {
+        pmu_type: sys::TYPE_TRACEPOINT,
+        config: id,
+        sample_period: 1,
+        wakeup_events: 1,
+        ..sys::PerfEvent::default()
+    };
+    let target = format!("{category}/{name}");
+    let perf = sys::perf_event_open(&ev, -1, 0)
+        .map_err(|e| AttachError::sys(LinkKind::Tracepoint, &*target, "perf_event_open", e))?;
+    attach_perf(LinkKind::Tracepoint, target, prog, perf, cookie)
+}
+
 /// As [`attach_tracepoint`], choosing the method.
 pub fn attach_tracepoint_with(
     prog: BorrowedFd<'_>,

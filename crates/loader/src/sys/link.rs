@@ -184,6 +184,16 @@ pub fn link_create(a: &LinkCreate<'_>) -> io::Result<OwnedFd> {
 /// tracepoint `name`, or (with `None`) a BTF-attached tracing program to the
 /// target it was loaded for. Returns the link fd.
 pub fn raw_tracepoint_open(prog: BorrowedFd<'_>, name: Option<&str>) -> io::Result<OwnedFd> {
+    raw_tracepoint_open_cookie(prog, name, 0)
+}
+
+/// As [`raw_tracepoint_open`], with a BPF cookie (`raw_tracepoint.cookie`,
+/// 6.10+; older kernels refuse a non-zero one with `EINVAL`).
+pub fn raw_tracepoint_open_cookie(
+    prog: BorrowedFd<'_>,
+    name: Option<&str>,
+    cookie: u64,
+) -> io::Result<OwnedFd> {
     let cname = match name {
         Some(n) => {
             if n.as_bytes().contains(&0) {
@@ -200,6 +210,7 @@ pub fn raw_tracepoint_open(prog: BorrowedFd<'_>, name: Option<&str>) -> io::Resu
         attr.ptr(0, c);
     }
     attr.u32(8, raw(prog));
+    attr.u64(16, cookie);
     // `cname` lives until the end of this function.
     bpf(BPF_RAW_TRACEPOINT_OPEN, &mut attr).and_then(owned)
 }

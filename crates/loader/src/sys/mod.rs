@@ -578,8 +578,9 @@ pub use census::{Census, Counted, Leaks};
 mod link;
 pub use link::{
     iter_create, link_create, link_detach, link_info, link_update, lookup_for_tests, map_facts,
-    pin_fd, prog_attach, prog_detach, prog_type_of, raw_tracepoint_open, struct_ops_map_create,
-    struct_ops_unregister, LinkCreate, LinkExtra, LinkInfo, MapFacts,
+    pin_fd, prog_attach, prog_detach, prog_type_of, raw_tracepoint_open,
+    raw_tracepoint_open_cookie, struct_ops_map_create, struct_ops_unregister, LinkCreate,
+    LinkExtra, LinkInfo, MapFacts,
 };
 mod perf;
 pub use perf::{
