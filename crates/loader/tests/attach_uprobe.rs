@@ -295,3 +295,40 @@ fn uprobe_through_tracefs_uprobe_events() {
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }
+
+/// Damaged ELF input (every truncation of the fixture binary, and bytes
+/// flipped in its headers) gives errors, never a panic, from the symbol
+/// lookup and the USDT note reader.
+#[test]
+fn damaged_binaries_give_errors() {
+    let bytes = std::fs::read(fixture("probe_target.user")).unwrap();
+    let dir = std::env::temp_dir().join(format!("btfx-attach-damaged-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bin");
+    let (mut errors, mut found) = (0, 0);
+    let mut cases: Vec<Vec<u8>> = (0..bytes.len())
+        .step_by(97)
+        .map(|n| bytes[..n].to_vec())
+        .collect();
+    for at in (0..0x400).step_by(3) {
+        let mut b = bytes.clone();
+        b[at] ^= 0xa5;
+        cases.push(b);
+    }
+    for b in &cases {
+        std::fs::write(&path, b).unwrap();
+        match loader::attach::elfsym::func_offset(&path, "btfx_add") {
+            Ok(_) => found += 1,
+            Err(_) => errors += 1,
+        }
+        if let Ok(f) = object::read::elf::ElfFile64::<object::Endianness>::parse(&b[..]) {
+            let _ = loader::attach::usdt_spec::notes(&f);
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    eprintln!(
+        "{} damaged inputs: {errors} errors, {found} still found btfx_add",
+        cases.len()
+    );
+    assert!(errors > 0);
+}

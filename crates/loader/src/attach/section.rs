@@ -398,4 +398,44 @@ mod tests {
             SecTarget::Tracing("do_unlinkat".into())
         );
     }
+
+    /// Section names cut and spliced from real ones never panic the parser.
+    #[test]
+    fn mutated_names_do_not_panic() {
+        let seeds = [
+            "tp/syscalls/sys_enter_write",
+            "uprobe//usr/lib/libc.so.6:malloc+0x10",
+            "uretprobe.multi/bin:f*",
+            "usdt/./p:prov:name",
+            "kprobe/do_unlinkat+0x1f",
+            "ksyscall/openat",
+            "raw_tp.w/sys_enter",
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let alphabet = b"/:+0x9aZ*._- \0\xff";
+        for _ in 0..20_000 {
+            let seed = seeds[(next() % seeds.len() as u64) as usize].as_bytes();
+            let mut b = seed.to_vec();
+            for _ in 0..(next() % 4) {
+                let at = (next() % (b.len() as u64 + 1)) as usize;
+                match next() % 3 {
+                    0 => b.truncate(at),
+                    1 => b.insert(at, alphabet[(next() % alphabet.len() as u64) as usize]),
+                    _ => {
+                        if at < b.len() {
+                            b.remove(at);
+                        }
+                    }
+                }
+            }
+            let s = String::from_utf8_lossy(&b);
+            let _ = parse_section(&s);
+        }
+    }
 }
