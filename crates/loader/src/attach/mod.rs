@@ -64,7 +64,7 @@ pub mod xdp;
 
 pub use auto::auto_attach;
 pub use cgroup::{attach_cgroup, attach_cgroup_legacy};
-pub use error::{AttachError, Result};
+pub use error::{load_refusal_hint, AttachError, Result};
 pub use iter::{attach_iter, read_iter, IterScope};
 pub use kprobe::{attach_kprobe, attach_kprobe_multi, attach_ksyscall};
 pub use link::{Link, LinkKind};
