@@ -54,7 +54,7 @@ record() {
 # at least five fixture objects, then all of them
 record objs5 fixtures/bpf/core_fields.bpf.o fixtures/bpf/core_types.bpf.o \
     fixtures/bpf/maps_globals.bpf.o fixtures/bpf/sock_trace.bpf.o fixtures/bpf/task_trace.bpf.o
-record objs_all fixtures/bpf/*.o
+record objs_all fixtures/bpf/core_fail.bpf.o fixtures/bpf/core_fields.bpf.o fixtures/bpf/core_fields.bpfeb.o fixtures/bpf/core_flavors.bpf.o fixtures/bpf/core_subprog.bpf.o fixtures/bpf/core_types.bpf.o fixtures/bpf/fentry_fexit.bpf.o fixtures/bpf/ksyms.bpf.o fixtures/bpf/maps_globals.bpf.o fixtures/bpf/maps_globals.bpfeb.o fixtures/bpf/pin_by_name.bpf.o fixtures/bpf/regs.bpf.o fixtures/bpf/sock_trace.bpf.o fixtures/bpf/task_trace.bpf.o
 record debian_xdp $O/debian/*.btf
 # kernels appended to themselves (VAR and DATASEC stay twice)
 record k61x2 $K/x86_64-6.1.btf $K/x86_64-6.1.btf

@@ -26,6 +26,7 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod attach;
 pub mod btffix;
 mod configure;
 mod error;
