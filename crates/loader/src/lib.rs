@@ -21,6 +21,7 @@ mod error;
 pub mod externs;
 pub mod link;
 pub mod load;
+pub mod map_ops;
 pub mod maps;
 pub mod object;
 pub mod progtype;

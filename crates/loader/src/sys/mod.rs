@@ -574,3 +574,5 @@ impl std::fmt::Debug for FileBytes {
 
 mod census;
 pub use census::{Census, Counted, Leaks};
+mod maps;
+pub use maps::{map_freeze_fd, map_info as map_info_of, percpu_value_len, MapHandle};
