@@ -43,6 +43,7 @@ pub mod path;
 mod resolve;
 mod types;
 mod validate;
+pub mod value;
 pub mod write;
 
 pub use crate::btf::{Btf, ParseOptions, MAX_TYPES};
