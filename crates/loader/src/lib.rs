@@ -24,8 +24,11 @@ pub mod load;
 pub mod map_ops;
 pub mod maps;
 pub mod object;
+pub mod perfbuf;
 pub mod progtype;
+pub mod ringbuf;
 pub mod sys;
+pub mod test_run;
 
 pub use error::{Error, Result};
 pub use load::{load, LoadOptions, Loaded, MapResult, ProgOutcome, ProgResult};

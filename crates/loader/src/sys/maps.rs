@@ -230,7 +230,7 @@ impl<'fd> MapHandle<'fd> {
     /// how many were deleted before the first missing one (`ENOENT`).
     pub fn delete_batch(&self, keys: &[u8]) -> io::Result<usize> {
         let kl = self.key_len();
-        if kl == 0 || keys.len() % kl != 0 {
+        if kl == 0 || !keys.len().is_multiple_of(kl) {
             return Err(bad_len("keys", keys.len(), kl));
         }
         let count = u32::try_from(keys.len() / kl).map_err(|_| bad_len("keys", keys.len(), kl))?;
@@ -249,7 +249,7 @@ impl<'fd> MapHandle<'fd> {
     /// both must hold the same whole number of elements.
     fn batch_count(&self, keys: usize, values: usize) -> io::Result<u32> {
         let (kl, vl) = (self.key_len(), self.value_len);
-        if kl == 0 || keys % kl != 0 {
+        if kl == 0 || !keys.is_multiple_of(kl) {
             return Err(bad_len("keys", keys, kl));
         }
         let n = keys / kl;
