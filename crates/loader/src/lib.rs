@@ -16,6 +16,7 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod attach;
 pub mod btffix;
 mod error;
 pub mod externs;

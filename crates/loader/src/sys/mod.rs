@@ -583,6 +583,24 @@ mod signal;
 mod test_run;
 pub use epoll::Epoll;
 pub use mmap::{page_size, PerfRing, RingbufMaps};
-pub use perf_output::{open_bpf_output, perf_disable, perf_enable};
+pub use perf_output::open_bpf_output;
 pub use signal::StopSignals;
 pub use test_run::{prog_test_run, TestRunArgs, TestRunOut};
+
+mod link;
+pub use link::{
+    iter_create, link_create, link_detach, link_info, lookup_for_tests, pin_fd, prog_attach,
+    prog_detach, prog_type_of, raw_tracepoint_open, LinkCreate, LinkExtra, LinkInfo,
+};
+mod perf;
+pub use perf::{
+    perf_disable, perf_enable, perf_event_open, perf_set_bpf, PerfEvent, TYPE_SOFTWARE,
+    TYPE_TRACEPOINT,
+};
+mod mount;
+pub use mount::{mount_pseudo, net_ns_inode, unshare_net};
+mod netlink;
+pub use netlink::{
+    if_nametoindex, so_attach_bpf, so_detach_bpf, NetlinkError, Rtnl, TC_H_CLSACT,
+    TC_PARENT_EGRESS, TC_PARENT_INGRESS,
+};

@@ -2,22 +2,19 @@
 //! one per CPU, as a BPF perf event array's slots (what
 //! `bpf_perf_event_output` writes into).
 //!
-//! The `attach` branch adds its own perf_event_open for probes and
-//! software events in `sys/perf.rs`; the two are to be unified there.
+//! `sys/perf.rs` opens the attach kinds' perf events (its attr has no
+//! `sample_type`); enabling and disabling are its `perf_enable` /
+//! `perf_disable`.
 
 #![allow(unsafe_code)]
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{FromRawFd, OwnedFd};
 
 const PERF_TYPE_SOFTWARE: u32 = 1;
 const PERF_COUNT_SW_BPF_OUTPUT: u64 = 10;
 const PERF_SAMPLE_RAW: u64 = 1 << 10;
 const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 1 << 3;
-/// `_IO('$', 0)`.
-const PERF_EVENT_IOC_ENABLE: libc::c_ulong = 0x2400;
-/// `_IO('$', 1)`.
-const PERF_EVENT_IOC_DISABLE: libc::c_ulong = 0x2401;
 /// `PERF_ATTR_SIZE_VER5`: every field this file sets is below it.
 const ATTR_SIZE: usize = 112;
 
@@ -56,23 +53,4 @@ pub fn open_bpf_output(cpu: u32, wakeup_events: u32) -> io::Result<OwnedFd> {
     let fd = i32::try_from(fd).map_err(|_| io::Error::other("fd out of range"))?;
     // SAFETY: a fresh descriptor that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-fn ioctl(fd: BorrowedFd<'_>, req: libc::c_ulong) -> io::Result<()> {
-    // SAFETY: these perf ioctls take no pointer argument.
-    let r = unsafe { libc::ioctl(fd.as_raw_fd(), req, 0) };
-    if r < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// `PERF_EVENT_IOC_ENABLE`.
-pub fn perf_enable(fd: BorrowedFd<'_>) -> io::Result<()> {
-    ioctl(fd, PERF_EVENT_IOC_ENABLE)
-}
-
-/// `PERF_EVENT_IOC_DISABLE`.
-pub fn perf_disable(fd: BorrowedFd<'_>) -> io::Result<()> {
-    ioctl(fd, PERF_EVENT_IOC_DISABLE)
 }

@@ -1,0 +1,269 @@
+//! `bpf(2)` commands that attach programs: `BPF_LINK_CREATE`,
+//! `BPF_RAW_TRACEPOINT_OPEN`, `BPF_LINK_DETACH`, the legacy
+//! `BPF_PROG_ATTACH`/`BPF_PROG_DETACH`, `BPF_ITER_CREATE`, link info, and a
+//! private element lookup that attach tests use to read counters (the
+//! runtime map API replaces it).
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+use super::{bpf, owned, Attr};
+
+const BPF_MAP_LOOKUP_ELEM: u32 = 1;
+const BPF_PROG_ATTACH: u32 = 8;
+const BPF_PROG_DETACH: u32 = 9;
+const BPF_OBJ_GET_INFO_BY_FD: u32 = 15;
+const BPF_RAW_TRACEPOINT_OPEN: u32 = 17;
+const BPF_LINK_CREATE: u32 = 28;
+const BPF_ITER_CREATE: u32 = 33;
+const BPF_LINK_DETACH: u32 = 34;
+
+fn raw(fd: BorrowedFd<'_>) -> u32 {
+    fd.as_raw_fd() as u32
+}
+
+/// The attach-type-specific tail of `BPF_LINK_CREATE` (the union at byte 16
+/// of `link_create`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LinkExtra<'a> {
+    /// Nothing (cgroup, xdp, sk_lookup, struct_ops...).
+    #[default]
+    None,
+    /// `perf_event.bpf_cookie` (attach type `BPF_PERF_EVENT`).
+    PerfCookie(u64),
+    /// `tracing.target_btf_id` and `tracing.cookie` (fentry, fexit, ...).
+    Tracing {
+        /// BTF id of the target (0: the one given at load).
+        target_btf_id: u32,
+        /// `bpf_get_attach_cookie()` value.
+        cookie: u64,
+    },
+    /// `iter_info`: the bytes of a `union bpf_iter_link_info`.
+    Iter(&'a [u8]),
+    /// `kprobe_multi`: `flags` (`BPF_F_KPROBE_MULTI_RETURN`) and the
+    /// kernel functions by name.
+    KprobeMulti {
+        /// `kprobe_multi.flags`.
+        flags: u32,
+        /// Function names.
+        syms: &'a [std::ffi::CString],
+    },
+    /// `tcx.relative_fd` or `relative_id` and `expected_revision`.
+    Tcx {
+        /// Relative program or link (fd or id, per `flags`).
+        relative: u32,
+        /// `expected_revision` (0: any).
+        expected_revision: u64,
+    },
+}
+
+/// Arguments of `BPF_LINK_CREATE`.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkCreate<'a> {
+    /// The program (or, for struct_ops, the map) to link.
+    pub prog_fd: BorrowedFd<'a>,
+    /// `target_fd` or `target_ifindex`: a cgroup, netns, perf event fd, or
+    /// an interface index (0 where the target is the program's BTF id).
+    pub target: u32,
+    /// `attach_type` (`enum bpf_attach_type`).
+    pub attach_type: u32,
+    /// `flags` (`XDP_FLAGS_*` for xdp, `BPF_F_BEFORE`... for tcx).
+    pub flags: u32,
+    /// Type-specific tail.
+    pub extra: LinkExtra<'a>,
+}
+
+/// `BPF_LINK_CREATE`: the new link's fd.
+pub fn link_create(a: &LinkCreate<'_>) -> io::Result<OwnedFd> {
+    let mut attr = Attr::new();
+    // Pointers to the kprobe.multi names, alive until the call returns.
+    let mut sym_ptrs: Vec<u64> = Vec::new();
+    attr.u32(0, raw(a.prog_fd));
+    attr.u32(4, a.target);
+    attr.u32(8, a.attach_type);
+    attr.u32(12, a.flags);
+    match a.extra {
+        LinkExtra::None => {}
+        LinkExtra::PerfCookie(c) => attr.u64(16, c),
+        LinkExtra::Tracing {
+            target_btf_id,
+            cookie,
+        } => {
+            attr.u32(16, target_btf_id);
+            attr.u64(24, cookie);
+        }
+        LinkExtra::KprobeMulti { flags, syms } => {
+            sym_ptrs.extend(syms.iter().map(|c| c.as_ptr() as usize as u64));
+            attr.u32(16, flags);
+            attr.u32(20, sym_ptrs.len() as u32);
+            attr.ptr(24, &sym_ptrs);
+        }
+        LinkExtra::Iter(info) => {
+            attr.ptr(16, info);
+            attr.u32(24, info.len() as u32);
+        }
+        LinkExtra::Tcx {
+            relative,
+            expected_revision,
+        } => {
+            attr.u32(16, relative);
+            attr.u64(24, expected_revision);
+        }
+    }
+    // `iter_info` and the kprobe.multi names are borrowed from `a`, and
+    // `sym_ptrs` lives in this frame, across the call.
+    bpf(BPF_LINK_CREATE, &mut attr).and_then(owned)
+}
+
+/// `BPF_RAW_TRACEPOINT_OPEN`: attaches a raw tracepoint program to the
+/// tracepoint `name`, or (with `None`) a BTF-attached tracing program to the
+/// target it was loaded for. Returns the link fd.
+pub fn raw_tracepoint_open(prog: BorrowedFd<'_>, name: Option<&str>) -> io::Result<OwnedFd> {
+    let cname = match name {
+        Some(n) => {
+            if n.as_bytes().contains(&0) {
+                return Err(io::Error::from_raw_os_error(libc::EINVAL));
+            }
+            let mut v = n.as_bytes().to_vec();
+            v.push(0);
+            Some(v)
+        }
+        None => None,
+    };
+    let mut attr = Attr::new();
+    if let Some(c) = &cname {
+        attr.ptr(0, c);
+    }
+    attr.u32(8, raw(prog));
+    // `cname` lives until the end of this function.
+    bpf(BPF_RAW_TRACEPOINT_OPEN, &mut attr).and_then(owned)
+}
+
+/// `BPF_LINK_DETACH`: detaches the link's program now (the fd stays open
+/// and the link becomes defunct), even if the link is pinned elsewhere.
+pub fn link_detach(link: BorrowedFd<'_>) -> io::Result<()> {
+    let mut attr = Attr::new();
+    attr.u32(0, raw(link));
+    bpf(BPF_LINK_DETACH, &mut attr).map(|_| ())
+}
+
+/// `BPF_PROG_ATTACH` (the pre-link interface): attaches `prog` to `target`
+/// (a cgroup fd, netns fd, sockmap...) with `attach_type` and `flags`
+/// (`BPF_F_ALLOW_MULTI`...).
+pub fn prog_attach(
+    prog: BorrowedFd<'_>,
+    target: BorrowedFd<'_>,
+    attach_type: u32,
+    flags: u32,
+) -> io::Result<()> {
+    let mut attr = Attr::new();
+    attr.u32(0, raw(target));
+    attr.u32(4, raw(prog));
+    attr.u32(8, attach_type);
+    attr.u32(12, flags);
+    bpf(BPF_PROG_ATTACH, &mut attr).map(|_| ())
+}
+
+/// `BPF_PROG_DETACH` of `prog` from `target` for `attach_type`.
+pub fn prog_detach(
+    prog: BorrowedFd<'_>,
+    target: BorrowedFd<'_>,
+    attach_type: u32,
+) -> io::Result<()> {
+    let mut attr = Attr::new();
+    attr.u32(0, raw(target));
+    attr.u32(4, raw(prog));
+    attr.u32(8, attach_type);
+    bpf(BPF_PROG_DETACH, &mut attr).map(|_| ())
+}
+
+/// `BPF_ITER_CREATE`: a new readable fd of an iterator link.
+pub fn iter_create(link: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    let mut attr = Attr::new();
+    attr.u32(0, raw(link));
+    bpf(BPF_ITER_CREATE, &mut attr).and_then(owned)
+}
+
+/// What `BPF_OBJ_GET_INFO_BY_FD` says of a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkInfo {
+    /// `type` (`enum bpf_link_type`).
+    pub link_type: u32,
+    /// Kernel link id.
+    pub id: u32,
+    /// Id of the attached program.
+    pub prog_id: u32,
+}
+
+/// `BPF_OBJ_GET_INFO_BY_FD` of a link.
+pub fn link_info(link: BorrowedFd<'_>) -> io::Result<LinkInfo> {
+    let mut info = [0u8; 16];
+    let mut attr = Attr::new();
+    attr.u32(0, raw(link));
+    attr.u32(4, info.len() as u32);
+    // The kernel writes up to 16 bytes into `info`, owned by this frame.
+    attr.u64(8, info.as_mut_ptr() as usize as u64);
+    bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    let u = |o: usize| u32::from_ne_bytes([info[o], info[o + 1], info[o + 2], info[o + 3]]);
+    Ok(LinkInfo {
+        link_type: u(0),
+        id: u(4),
+        prog_id: u(8),
+    })
+}
+
+/// `BPF_OBJ_GET_INFO_BY_FD` of a program: its `type` (`enum bpf_prog_type`).
+pub fn prog_type_of(prog: BorrowedFd<'_>) -> io::Result<u32> {
+    let mut info = [0u8; 4];
+    let mut attr = Attr::new();
+    attr.u32(0, raw(prog));
+    attr.u32(4, info.len() as u32);
+    // The kernel writes up to 4 bytes into `info`, owned by this frame.
+    attr.u64(8, info.as_mut_ptr() as usize as u64);
+    bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    Ok(u32::from_ne_bytes(info))
+}
+
+/// `BPF_OBJ_PIN` of any BPF fd (link, program, map) at `path` in bpffs.
+pub fn pin_fd(fd: impl AsFd, path: &std::path::Path) -> io::Result<()> {
+    let p = super::c_path(path)?;
+    let mut attr = Attr::new();
+    attr.ptr(0, &p);
+    attr.u32(8, fd.as_fd().as_raw_fd() as u32);
+    bpf(super::BPF_OBJ_PIN, &mut attr).map(|_| ())
+}
+
+/// `BPF_MAP_LOOKUP_ELEM` of a map that is not per-CPU: the value of `key`
+/// (`None` when absent). Kept for the attach tests until the runtime map
+/// API lands.
+#[doc(hidden)]
+pub fn lookup_for_tests(map: BorrowedFd<'_>, key: &[u8]) -> io::Result<Option<Vec<u8>>> {
+    // struct bpf_map_info: type, id, key_size, value_size.
+    let mut info = [0u8; 16];
+    let mut attr = Attr::new();
+    attr.u32(0, raw(map));
+    attr.u32(4, info.len() as u32);
+    // The kernel writes up to 16 bytes into `info`, owned by this frame.
+    attr.u64(8, info.as_mut_ptr() as usize as u64);
+    bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    let u = |o: usize| u32::from_ne_bytes([info[o], info[o + 1], info[o + 2], info[o + 3]]);
+    // Per-CPU hash, array, LRU hash and cgroup storage hold one value per
+    // possible CPU: refused here.
+    if matches!(u(0), 5 | 6 | 10 | 21) {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    if key.len() != u(8) as usize {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    let mut value = vec![0u8; u(12) as usize];
+    let mut attr = Attr::new();
+    attr.u32(0, raw(map));
+    attr.ptr(8, key);
+    // The kernel writes value_size bytes, the length of `value`.
+    attr.u64(16, value.as_mut_ptr() as usize as u64);
+    match bpf(BPF_MAP_LOOKUP_ELEM, &mut attr) {
+        Ok(_) => Ok(Some(value)),
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,246 @@
+//! Network attachments, each in a private network namespace: XDP (a BPF
+//! link and the netlink fallback, generic on lo and native on a veth), tcx,
+//! classic tc (clsact + cls_bpf, qdisc removed only when created), socket
+//! filters, sk_lookup and cgroup hooks. UDP datagrams to one port are the
+//! trigger; the counters must equal the number sent; afterwards nothing
+//! (program, map, link, qdisc, namespace) is left.
+
+mod attach_util;
+
+use std::os::fd::AsFd;
+
+use attach_util::*;
+use loader::attach::{auto_attach, AttachError, LinkKind, Targets, XdpMode};
+use loader::sys::Census;
+
+fn hits(l: &loader::Loaded, slot: u32) -> u64 {
+    count(map(l, "hits"), slot)
+}
+
+#[test]
+fn xdp_generic_on_lo_by_link_then_by_netlink() {
+    if !can_bpf() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    in_netns(|| {
+        let l = load_fixture("net.bpf.o", &["xdp_count"]);
+        let p = prog(&l, "xdp_count");
+        match auto_attach(&p, &Targets::default()) {
+            Err(AttachError::MissingTarget { what, .. }) => assert!(what.contains("interface")),
+            other => panic!("expected MissingTarget, got {other:?}"),
+        }
+        let t = Targets {
+            ifname: Some("lo".into()),
+            xdp_mode: XdpMode::Generic,
+            ..Targets::default()
+        };
+        let link = auto_attach(&p, &t).unwrap();
+        assert_eq!(link.kind(), LinkKind::Xdp);
+        assert_eq!(link.info().unwrap().link_type, 6, "BPF_LINK_TYPE_XDP");
+        assert!(ip(&["link", "show", "lo"]).contains("xdpgeneric"));
+        send_udp("127.0.0.1", "127.0.0.1", 10);
+        assert_eq!(hits(&l, 0), 10);
+        drop(link);
+        assert!(!ip(&["link", "show", "lo"]).contains("xdp"));
+        send_udp("127.0.0.1", "127.0.0.1", 3);
+        assert_eq!(hits(&l, 0), 10);
+        // The netlink way: no link fd, drop detaches by IFLA_XDP fd -1.
+        let lo = loader::sys::if_nametoindex("lo").unwrap();
+        let link = loader::attach::attach_xdp_netlink(p.fd, lo, XdpMode::Generic).unwrap();
+        assert!(link.fd().is_none());
+        assert!(ip(&["link", "show", "lo"]).contains("xdpgeneric"));
+        send_udp("127.0.0.1", "127.0.0.1", 5);
+        assert_eq!(hits(&l, 0), 15);
+        // A second netlink attach is refused while one is there.
+        let e = loader::attach::attach_xdp_netlink(p.fd, lo, XdpMode::Generic).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EBUSY), "{e}");
+        let mut link = link;
+        assert!(link.pin("/sys/fs/bpf/never").is_err(), "no link to pin");
+        link.detach().unwrap();
+        assert!(!ip(&["link", "show", "lo"]).contains("xdp"));
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
+
+#[test]
+fn xdp_native_on_a_veth() {
+    if !can_bpf() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    in_netns(|| {
+        ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
+        ip(&["addr", "add", "10.77.0.1/24", "dev", "v0"]);
+        ip(&["link", "set", "v0", "up"]);
+        ip(&["link", "set", "v1", "up"]);
+        // 10.77.0.9 "lives" behind v0 at v1's MAC: datagrams to it cross the pair.
+        let show = ip(&["-o", "link", "show", "v1"]);
+        let mac = show
+            .split_whitespace()
+            .skip_while(|w| *w != "link/ether")
+            .nth(1)
+            .unwrap()
+            .to_string();
+        ip(&["neigh", "add", "10.77.0.9", "lladdr", &mac, "dev", "v0"]);
+        let l = load_fixture("net.bpf.o", &["xdp_count"]);
+        let t = Targets {
+            ifname: Some("v1".into()),
+            xdp_mode: XdpMode::Native,
+            ..Targets::default()
+        };
+        let link = auto_attach(&prog(&l, "xdp_count"), &t).unwrap();
+        let shown = ip(&["link", "show", "v1"]);
+        assert!(shown.contains("xdp ") || shown.contains("xdp/"), "{shown}");
+        assert!(!shown.contains("xdpgeneric"), "{shown}");
+        send_udp("10.77.0.1", "10.77.0.9", 12);
+        assert_eq!(hits(&l, 0), 12);
+        drop(link);
+        assert!(!ip(&["link", "show", "v1"]).contains("xdp"));
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
+
+#[test]
+fn classic_tc_creates_and_removes_its_qdisc() {
+    if !can_bpf() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    in_netns(|| {
+        let l = load_fixture("net.bpf.o", &["tc_count"]);
+        let t = Targets {
+            ifname: Some("lo".into()),
+            ..Targets::default()
+        };
+        assert!(!tc(&["qdisc", "show", "dev", "lo"]).contains("clsact"));
+        let link = auto_attach(&prog(&l, "tc_count"), &t).unwrap();
+        assert_eq!(link.kind(), LinkKind::Tc);
+        assert!(tc(&["qdisc", "show", "dev", "lo"]).contains("clsact"));
+        let f = tc(&["filter", "show", "dev", "lo", "ingress"]);
+        assert!(f.contains("bpf") && f.contains("direct-action"), "{f}");
+        send_udp("127.0.0.1", "127.0.0.1", 10);
+        assert_eq!(hits(&l, 1), 10);
+        drop(link);
+        assert!(!tc(&["qdisc", "show", "dev", "lo"]).contains("clsact"));
+        // A qdisc that was there before stays; only the filter goes.
+        tc(&["qdisc", "add", "dev", "lo", "clsact"]);
+        let link = auto_attach(&prog(&l, "tc_count"), &t).unwrap();
+        send_udp("127.0.0.1", "127.0.0.1", 4);
+        assert_eq!(hits(&l, 1), 14);
+        link.detach().unwrap();
+        assert!(tc(&["qdisc", "show", "dev", "lo"]).contains("clsact"));
+        assert!(!tc(&["filter", "show", "dev", "lo", "ingress"]).contains("bpf"));
+        tc(&["qdisc", "del", "dev", "lo", "clsact"]);
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
+
+#[test]
+fn tcx_ingress_link() {
+    if !can_bpf() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    in_netns(|| {
+        let l = load_fixture("net.bpf.o", &["tcx_count"]);
+        let t = Targets {
+            ifname: Some("lo".into()),
+            ..Targets::default()
+        };
+        let link = auto_attach(&prog(&l, "tcx_count"), &t).unwrap();
+        assert_eq!(link.kind(), LinkKind::Tcx);
+        assert_eq!(link.info().unwrap().link_type, 11, "BPF_LINK_TYPE_TCX");
+        send_udp("127.0.0.1", "127.0.0.1", 9);
+        assert_eq!(hits(&l, 2), 9);
+        drop(link);
+        send_udp("127.0.0.1", "127.0.0.1", 2);
+        assert_eq!(hits(&l, 2), 9);
+        // No qdisc was involved.
+        assert!(!tc(&["qdisc", "show", "dev", "lo"]).contains("clsact"));
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
+
+#[test]
+fn socket_filter_and_sk_lookup() {
+    if !can_bpf() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    in_netns(|| {
+        let l = load_fixture("net.bpf.o", &["sock_count", "lookup_count"]);
+        let rx = std::net::UdpSocket::bind(("127.0.0.1", PORT)).unwrap();
+        let sf = prog(&l, "sock_count");
+        match auto_attach(&sf, &Targets::default()) {
+            Err(AttachError::MissingTarget { what, .. }) => assert!(what.contains("socket")),
+            other => panic!("expected MissingTarget, got {other:?}"),
+        }
+        let t = Targets {
+            socket: Some(rx.as_fd()),
+            ..Targets::default()
+        };
+        let filter = auto_attach(&sf, &t).unwrap();
+        let lookup = auto_attach(&prog(&l, "lookup_count"), &Targets::default()).unwrap();
+        assert_eq!(lookup.kind(), LinkKind::SkLookup);
+        assert_eq!(lookup.info().unwrap().link_type, 5, "BPF_LINK_TYPE_NETNS");
+        send_udp("127.0.0.1", "127.0.0.1", 7);
+        let mut buf = [0u8; 64];
+        for _ in 0..7 {
+            rx.recv(&mut buf).unwrap();
+        }
+        assert_eq!((hits(&l, 3), hits(&l, 6)), (7, 7));
+        drop(filter);
+        drop(lookup);
+        send_udp("127.0.0.1", "127.0.0.1", 2);
+        for _ in 0..2 {
+            rx.recv(&mut buf).unwrap();
+        }
+        assert_eq!((hits(&l, 3), hits(&l, 6)), (7, 7));
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
+
+#[test]
+fn cgroup_connect4_and_skb_egress_on_the_root_cgroup() {
+    if !can_bpf() {
+        return;
+    }
+    let Some(root) = loader::attach::cgroup::cgroup2_root() else {
+        eprintln!("skipping: no cgroup2 mount");
+        return;
+    };
+    let counted = Census::begin().unwrap();
+    in_netns(move || {
+        let l = load_fixture("net.bpf.o", &["connect4_count", "egress_count"]);
+        set_u32(&l, "cfg", 0, std::process::id());
+        let c4 = prog(&l, "connect4_count");
+        match auto_attach(&c4, &Targets::default()) {
+            Err(AttachError::MissingTarget { what, .. }) => assert!(what.contains("cgroup")),
+            other => panic!("expected MissingTarget, got {other:?}"),
+        }
+        let t = Targets {
+            cgroup: Some(root.clone()),
+            ..Targets::default()
+        };
+        let a = auto_attach(&c4, &t).unwrap();
+        let b = auto_attach(&prog(&l, "egress_count"), &t).unwrap();
+        assert_eq!(a.info().unwrap().link_type, 3, "BPF_LINK_TYPE_CGROUP");
+        for _ in 0..5 {
+            let s = std::net::UdpSocket::bind(("127.0.0.1", 0)).unwrap();
+            s.connect(("127.0.0.1", PORT)).unwrap();
+        }
+        send_udp("127.0.0.1", "127.0.0.1", 8);
+        assert_eq!((hits(&l, 4), hits(&l, 5)), (5, 8));
+        drop((a, b));
+        send_udp("127.0.0.1", "127.0.0.1", 2);
+        assert_eq!(hits(&l, 5), 8);
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
