@@ -108,11 +108,12 @@ impl<'a> TestRun<'a> {
             cpu: self.cpu,
             batch_size: 0,
         };
-        let out = sys::prog_test_run(prog.as_fd(), &mut a).map_err(|source| Error::Syscall {
-            cmd: "BPF_PROG_TEST_RUN",
-            what: "program".into(),
-            source,
-        })?;
+        let out =
+            sys::prog_test_run_with(prog.as_fd(), &mut a).map_err(|source| Error::Syscall {
+                cmd: "BPF_PROG_TEST_RUN",
+                what: "program".into(),
+                source,
+            })?;
         data.truncate(out.data_size_out as usize);
         ctx.truncate(out.ctx_size_out as usize);
         Ok(TestRunResult {

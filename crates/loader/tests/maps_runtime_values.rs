@@ -133,7 +133,7 @@ fn loaded_maps_filled_by_btfx_read_back_as_recorded() {
                 .iter()
                 .find(|m| m.name == kernel_name)
                 .unwrap_or_else(|| panic!("no map {kernel_name}"));
-            let map = Map::new(&m.fd).unwrap();
+            let map = Map::new(m.fd().unwrap()).unwrap();
             // Fill as the recording did (.rodata is frozen: it already holds
             // its initial value; .data too).
             for e in recorded(name) {

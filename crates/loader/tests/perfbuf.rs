@@ -9,7 +9,7 @@ use std::time::Duration;
 use loader::perfbuf::{PerfBuffer, PerfEvent};
 use loader::sys::{self, Census};
 use loader::test_run::TestRun;
-use loader::{LoadOptions, Loaded, ProgOutcome};
+use loader::{LoadOptions, Loaded};
 
 fn load() -> Loaded {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -27,14 +27,7 @@ fn load() -> Loaded {
 
 /// Runs perf_produce for `n` samples numbered from `start`, on CPU 0.
 fn produce(l: &Loaded, n: u32, start: u32) {
-    let p = l
-        .programs
-        .iter()
-        .find(|p| p.name == "perf_produce")
-        .unwrap();
-    let ProgOutcome::Loaded { fd, .. } = &p.outcome else {
-        panic!("not loaded: {:?}", p.outcome)
-    };
+    let fd = l.program("perf_produce").and_then(|p| p.fd()).unwrap();
     let mut pkt = [0u8; 64];
     pkt[..4].copy_from_slice(&n.to_ne_bytes());
     pkt[4..8].copy_from_slice(&start.to_ne_bytes());
@@ -57,7 +50,7 @@ fn samples_across_wraps_and_lost_counts() {
     let counted = Census::begin().unwrap();
     {
         let l = load();
-        let map = &l.maps.iter().find(|m| m.name == "perf_out").unwrap().fd;
+        let map = l.map("perf_out").and_then(|m| m.fd()).unwrap();
         let seen = RefCell::new(Seen::default());
         // One data page: 4096 bytes, 80 bytes a sample record.
         let mut pb = PerfBuffer::new(map, 1, |_cpu, ev| {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use loader::ringbuf::RingBuffer;
 use loader::sys::{self, Census};
 use loader::test_run::TestRun;
-use loader::{LoadOptions, Loaded, ProgOutcome};
+use loader::{LoadOptions, Loaded};
 
 fn load() -> Loaded {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -27,15 +27,12 @@ fn load() -> Loaded {
 }
 
 fn run(l: &Loaded, name: &str) {
-    let p = l.programs.iter().find(|p| p.name == name).unwrap();
-    let ProgOutcome::Loaded { fd, .. } = &p.outcome else {
-        panic!("{name} not loaded: {:?}", p.outcome)
-    };
+    let fd = l.program(name).and_then(|p| p.fd()).unwrap();
     assert_eq!(TestRun::new(&[0u8; 64]).run(fd).unwrap().retval, 2);
 }
 
 fn bench_map(l: &Loaded) -> &std::os::fd::OwnedFd {
-    &l.maps.iter().find(|m| m.name == "bench").unwrap().fd
+    l.map("bench").and_then(|m| m.fd()).unwrap()
 }
 
 fn rec(r: &[u8]) -> (u64, u64) {

@@ -5,20 +5,16 @@
 use loader::map_ops::Map;
 use loader::sys::{self, Census};
 use loader::test_run::TestRun;
-use loader::{LoadOptions, ProgOutcome};
+use loader::LoadOptions;
 
 fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn prog<'l>(l: &'l loader::Loaded, name: &str) -> &'l std::os::fd::OwnedFd {
-    let p = l.programs.iter().find(|p| p.name == name).unwrap();
-    match &p.outcome {
-        ProgOutcome::Loaded { fd, .. } => fd,
-        ProgOutcome::Rejected {
-            errno, log_tail, ..
-        } => panic!("{name}: {errno}: {log_tail}"),
-    }
+    let p = l.program(name).unwrap();
+    p.fd()
+        .unwrap_or_else(|| panic!("{name} not loaded: {:?}", p.failure()))
 }
 
 #[test]
@@ -70,11 +66,8 @@ fn runs_xdp_tc_socket_and_raw_tp() {
                 .retval,
             7
         );
-        let sums = l.maps.iter().find(|m| m.name == "sums").unwrap();
-        let v = Map::new(&sums.fd)
-            .unwrap()
-            .lookup(&0u32.to_ne_bytes())
-            .unwrap();
+        let sums = l.map("sums").and_then(|m| m.fd()).unwrap();
+        let v = Map::new(sums).unwrap().lookup(&0u32.to_ne_bytes()).unwrap();
         assert_eq!(v, Some(14u64.to_ne_bytes().to_vec()));
         // raw_tp has no repeat: the kernel says EINVAL, named in the error.
         let e = TestRun::new(&[]).ctx(&args).repeat(5).run(raw).unwrap_err();

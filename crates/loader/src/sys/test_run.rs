@@ -47,8 +47,9 @@ fn len32(n: usize) -> io::Result<u32> {
     u32::try_from(n).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "buffer over 4 GiB"))
 }
 
-/// `BPF_PROG_TEST_RUN` of `prog`.
-pub fn prog_test_run(prog: BorrowedFd<'_>, a: &mut TestRunArgs<'_>) -> io::Result<TestRunOut> {
+/// `BPF_PROG_TEST_RUN` of `prog` with every input the command takes
+/// (context, flags, CPU; [`super::prog_test_run`] is the data-only form).
+pub fn prog_test_run_with(prog: BorrowedFd<'_>, a: &mut TestRunArgs<'_>) -> io::Result<TestRunOut> {
     let mut attr = Attr::new();
     attr.u32(0, prog.as_raw_fd() as u32);
     attr.u32(8, len32(a.data_in.len())?);
