@@ -7,3 +7,4 @@ pub mod field;
 pub mod gen;
 pub mod load;
 pub mod reloc;
+pub mod run;

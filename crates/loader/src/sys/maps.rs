@@ -315,3 +315,17 @@ pub fn map_freeze_fd(fd: BorrowedFd<'_>) -> io::Result<()> {
     attr.u32(0, fd.as_raw_fd() as u32);
     bpf(BPF_MAP_FREEZE, &mut attr).map(drop)
 }
+
+/// The BTF a map was created with: `(btf_id, btf_key_type_id,
+/// btf_value_type_id)` from `struct bpf_map_info` (zeros without BTF).
+pub fn map_btf_ids(fd: BorrowedFd<'_>) -> io::Result<(u32, u32, u32)> {
+    let mut b = [0u8; 80];
+    let mut attr = Attr::new();
+    attr.u32(0, fd.as_raw_fd() as u32);
+    attr.u32(4, b.len() as u32);
+    // The kernel writes at most the 80 bytes declared into `b`.
+    attr.u64(8, b.as_mut_ptr() as usize as u64);
+    bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    let u = |o: usize| u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+    Ok((u(64), u(68), u(72)))
+}

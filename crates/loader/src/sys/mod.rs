@@ -742,7 +742,7 @@ mod census;
 mod types;
 pub use census::{Census, Counted, Leaks};
 mod maps;
-pub use maps::{map_freeze_fd, map_info as map_info_of, percpu_value_len, MapHandle};
+pub use maps::{map_btf_ids, map_freeze_fd, map_info as map_info_of, percpu_value_len, MapHandle};
 mod epoll;
 mod mmap;
 mod perf_output;
