@@ -268,6 +268,13 @@ impl TracePipe {
         })
     }
 
+    /// Throws away what is waiting in the pipe (lines of programs that ran
+    /// before this one was attached).
+    fn discard(&mut self) {
+        let mut chunk = [0u8; 4096];
+        while matches!(self.file.read(&mut chunk), Ok(n) if n > 0) {}
+    }
+
     /// Prints every complete `bpf_trace_printk` line read so far.
     fn drain(&mut self, st: &RefCell<State>) {
         let mut chunk = [0u8; 4096];
@@ -439,12 +446,28 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         usdt: usdt.as_ref(),
         ..Targets::default()
     };
+    // The trace pipe is opened, and what older programs left in it thrown
+    // away, before anything is attached.
+    let mut setup_error = None;
+    let mut trace = if uses_printk(&loaded) {
+        match TracePipe::open() {
+            Ok(mut t) => {
+                t.discard();
+                Some(t)
+            }
+            Err(e) => {
+                setup_error = Some(format!("trace pipe: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
     let (links, all_ok) = attach_all(&loaded, &targets, &state);
 
     // Event sources.
     let mut rb = RingBuffer::new().map_err(|e| e.to_string())?;
     let mut perfs: Vec<PerfBuffer<'_>> = Vec::new();
-    let mut setup_error = None;
     for m in &loaded.maps {
         let Some(fd) = m.fd() else { continue };
         let name = m.name.clone();
@@ -473,21 +496,10 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             _ => Ok(()),
         };
         if let Err(e) = r {
-            setup_error = Some(format!("map '{}': {e}", m.name));
+            setup_error.get_or_insert(format!("map '{}': {e}", m.name));
             break;
         }
     }
-    let mut trace = if uses_printk(&loaded) {
-        match TracePipe::open() {
-            Ok(t) => Some(t),
-            Err(e) => {
-                setup_error.get_or_insert(format!("trace pipe: {e}"));
-                None
-            }
-        }
-    } else {
-        None
-    };
 
     const SIG: u64 = 0;
     const RING: u64 = 1;
@@ -508,6 +520,8 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         add(t.file.as_fd(), TRACE)?;
     }
 
+    // The attach lines go out before the first wait.
+    state.borrow_mut().out.flush();
     let deadline = duration.map(|d| Instant::now() + d);
     let reason: String = loop {
         if let Some(e) = &setup_error {
