@@ -19,10 +19,16 @@ cc -O2 -o "$tmp/bench-ringbuf" scripts/bench-ringbuf.c -lbpf
 cargo build --release -q -p loader --example ringbuf_bench
 obj=fixtures/bpf/run/testrun.bpf.o
 for i in 1 2 3; do
-	target/release/examples/ringbuf_bench "$rounds" "$repeat" | tail -n1
+	target/release/examples/ringbuf_bench "$rounds" "$repeat" buffer | tail -n1
 	"$tmp/bench-ringbuf" "$obj" "$rounds" "$repeat" 2>/dev/null | tail -n1
+	target/release/examples/ringbuf_bench "$rounds" "$repeat" reader | tail -n1
 done | tee "$tmp/out"
-target/release/examples/ringbuf_bench 3 "$repeat" | grep allocs | sed 's/^/  /'
-awk '/^btfx median/ { split($2, a, "="); b += a[2]; nb++ }
+for m in buffer reader; do
+	target/release/examples/ringbuf_bench 3 "$repeat" $m | grep allocs | sed 's/^/  /'
+done
+awk '/^btfx-buffer median/ { split($2, a, "="); b += a[2]; nb++ }
+     /^btfx-reader median/ { split($2, a, "="); r += a[2]; nr++ }
      /^libbpf median/ { split($2, a, "="); l += a[2]; nl++ }
-     END { printf "btfx %.0f records/s, libbpf %.0f records/s, ratio %.2f\n", b/nb, l/nl, (b/nb)/(l/nl) }' "$tmp/out"
+     END { printf "libbpf ring_buffer__consume %.0f records/s\n", l/nl;
+           printf "btfx RingBuffer (callback by pointer) %.0f records/s, ratio %.2f\n", b/nb, (b/nb)/(l/nl);
+           printf "btfx RingReader (callback inlined) %.0f records/s, ratio %.2f\n", r/nr, (r/nr)/(l/nl) }' "$tmp/out"

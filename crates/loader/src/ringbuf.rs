@@ -86,23 +86,13 @@ impl<'a> RingBuffer<'a> {
         C: FnMut(&[u8]) -> ControlFlow<()> + 'a,
     {
         let fd = map.as_fd();
-        let info = sys::map_info_of(fd)
-            .map_err(sys_err("BPF_OBJ_GET_INFO_BY_FD", "ring buffer map".into()))?;
-        if info.map_type != RINGBUF {
-            return Err(Error::Map {
-                map: format!("id {}", info.id),
-                why: format!("map type {} is not a ring buffer (27)", info.map_type),
-            });
-        }
-        let what = format!("ring buffer map id {}", info.id);
-        let maps = RingbufMaps::new(fd, info.max_entries as usize)
-            .map_err(sys_err("mmap", what.clone()))?;
+        let (maps, map_id) = map_ring(fd)?;
         self.epoll
             .add(fd, self.rings.len() as u64)
-            .map_err(sys_err("epoll_ctl", what))?;
+            .map_err(sys_err("epoll_ctl", format!("ring buffer map id {map_id}")))?;
         self.rings.push(Ring {
             maps,
-            map_id: info.id,
+            map_id,
             callback: Box::new(callback),
         });
         Ok(())
@@ -144,7 +134,7 @@ impl<'a> RingBuffer<'a> {
         let mut total = 0;
         for &t in ready.iter().take(n) {
             if let Some(ring) = self.rings.get_mut(t as usize) {
-                let (got, stop) = consume_ring(ring)?;
+                let (got, stop) = consume_ring(&ring.maps, ring.map_id, &mut *ring.callback)?;
                 total += got;
                 if stop {
                     self.stopped = true;
@@ -160,7 +150,7 @@ impl<'a> RingBuffer<'a> {
         self.stopped = false;
         let mut total = 0;
         for ring in &mut self.rings {
-            let (got, stop) = consume_ring(ring)?;
+            let (got, stop) = consume_ring(&ring.maps, ring.map_id, &mut *ring.callback)?;
             total += got;
             if stop {
                 self.stopped = true;
@@ -177,43 +167,117 @@ impl<'a> RingBuffer<'a> {
 }
 
 /// Consumes one ring: (records handed out, whether the callback stopped).
-fn consume_ring(ring: &mut Ring<'_>) -> Result<(usize, bool)> {
-    let m = &ring.maps;
-    let mut cons = m.consumer_pos();
+#[inline]
+fn consume_ring<C>(m: &RingbufMaps, map_id: u32, callback: &mut C) -> Result<(usize, bool)>
+where
+    C: FnMut(&[u8]) -> ControlFlow<()> + ?Sized,
+{
+    // A position another process wrote unaligned is taken to its record.
+    let mut cons = m.consumer_pos() & !7;
     let mut count = 0;
     loop {
         let prod = m.producer_pos();
-        let mut progressed = false;
+        if cons >= prod {
+            return Ok((count, false));
+        }
         while cons < prod {
-            let Some(hdr) = m.header(cons) else {
-                return Err(corrupt(ring.map_id, cons, "misaligned consumer position"));
-            };
+            let hdr = m.header(cons);
             if hdr & BUSY != 0 {
                 // Not committed yet: the rest waits for a later poll.
                 return Ok((count, false));
             }
             let len = hdr & !(BUSY | DISCARD);
-            let step = (u64::from(len) + HDR).div_ceil(8) * 8;
-            let stop = if hdr & DISCARD == 0 {
-                let Some(rec) = m.data(cons + HDR, len as usize) else {
-                    return Err(corrupt(ring.map_id, cons, "record longer than the ring"));
+            let at = cons + HDR;
+            cons += (u64::from(len) + HDR + 7) & !7;
+            if hdr & DISCARD == 0 {
+                let Some(rec) = m.data(at, len as usize) else {
+                    return Err(corrupt(map_id, at - HDR, "record longer than the ring"));
                 };
                 count += 1;
-                (ring.callback)(rec).is_break()
-            } else {
-                false
-            };
-            cons += step;
-            m.set_consumer_pos(cons);
-            progressed = true;
-            if stop {
-                return Ok((count, true));
+                if callback(rec).is_break() {
+                    m.set_consumer_pos(cons);
+                    return Ok((count, true));
+                }
             }
-        }
-        if !progressed {
-            return Ok((count, false));
+            m.set_consumer_pos(cons);
         }
     }
+}
+
+/// One ring buffer map read by one callback whose type is known, so the
+/// callback is inlined into the loop (where [`RingBuffer`] calls each
+/// map's callback through a pointer, as libbpf does).
+pub struct RingReader<C> {
+    maps: RingbufMaps,
+    map_id: u32,
+    epoll: Epoll,
+    callback: C,
+}
+
+impl<C> std::fmt::Debug for RingReader<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RingReader")
+            .field("map_id", &self.map_id)
+            .finish()
+    }
+}
+
+impl<C: FnMut(&[u8]) -> ControlFlow<()>> RingReader<C> {
+    /// Maps the ring buffer map `map` for `callback`.
+    pub fn new<F: AsFd>(map: F, callback: C) -> Result<RingReader<C>> {
+        let fd = map.as_fd();
+        let (maps, map_id) = map_ring(fd)?;
+        let epoll = Epoll::new(1).map_err(sys_err("epoll_create1", "ring buffer".into()))?;
+        epoll
+            .add(fd, 0)
+            .map_err(sys_err("epoll_ctl", format!("ring buffer map id {map_id}")))?;
+        Ok(RingReader {
+            maps,
+            map_id,
+            epoll,
+            callback,
+        })
+    }
+
+    /// Consumes every available record without waiting; returns how many
+    /// and whether the callback stopped.
+    pub fn consume(&mut self) -> Result<(usize, bool)> {
+        consume_ring(&self.maps, self.map_id, &mut self.callback)
+    }
+
+    /// Waits up to `timeout` for data, then consumes.
+    pub fn poll(&mut self, timeout: Option<Duration>) -> Result<(usize, bool)> {
+        self.epoll
+            .wait(timeout)
+            .map_err(sys_err("epoll_wait", "ring buffer".into()))?
+            .for_each(drop);
+        self.consume()
+    }
+
+    /// The epoll descriptor (readable when records may be waiting).
+    pub fn epoll_fd(&self) -> BorrowedFd<'_> {
+        self.epoll.as_fd()
+    }
+
+    /// The callback (to read what it gathered).
+    pub fn callback(&mut self) -> &mut C {
+        &mut self.callback
+    }
+}
+
+/// Maps a ring buffer map after checking its type.
+fn map_ring(fd: BorrowedFd<'_>) -> Result<(RingbufMaps, u32)> {
+    let info = sys::map_info_of(fd)
+        .map_err(sys_err("BPF_OBJ_GET_INFO_BY_FD", "ring buffer map".into()))?;
+    if info.map_type != RINGBUF {
+        return Err(Error::Map {
+            map: format!("id {}", info.id),
+            why: format!("map type {} is not a ring buffer (27)", info.map_type),
+        });
+    }
+    let maps = RingbufMaps::new(fd, info.max_entries as usize)
+        .map_err(sys_err("mmap", format!("ring buffer map id {}", info.id)))?;
+    Ok((maps, info.id))
 }
 
 fn corrupt(map_id: u32, pos: u64, why: &str) -> Error {

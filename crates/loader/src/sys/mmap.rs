@@ -75,14 +75,6 @@ impl Region {
         Some(unsafe { &*self.ptr.as_ptr().add(off).cast::<AtomicU64>() })
     }
 
-    fn u32_at(&self, off: usize) -> Option<&AtomicU32> {
-        if !off.is_multiple_of(4) || off.checked_add(4)? > self.len {
-            return None;
-        }
-        // SAFETY: as `u64_at`, for a 4-byte aligned word.
-        Some(unsafe { &*self.ptr.as_ptr().add(off).cast::<AtomicU32>() })
-    }
-
     fn bytes(&self, off: usize, len: usize) -> Option<&[u8]> {
         let end = off.checked_add(len)?;
         if end > self.len {
@@ -107,13 +99,25 @@ impl Drop for Region {
 }
 
 /// A `BPF_MAP_TYPE_RINGBUF` mapped for consuming.
+///
+/// The hot accessors work from pointers taken once at mapping time: every
+/// offset they form is masked into the data area (and rounded down to the
+/// 8-byte record alignment), so no position, even one another process
+/// wrote into the shared consumer page, reaches outside the mapping.
 #[derive(Debug)]
 pub struct RingbufMaps {
     consumer: Region,
     producer: Region,
-    page: usize,
+    /// First byte of the data area (mapped twice in a row).
+    data: NonNull<u8>,
+    /// `size - 1`, rounded down to a multiple of 8.
+    mask: usize,
     size: usize,
 }
+
+// SAFETY: the regions are owned by this value; `data` points into
+// `producer`, which moves with it (the mapping itself does not move).
+unsafe impl Send for RingbufMaps {}
 
 impl RingbufMaps {
     /// Maps the ring buffer map `fd` of `size` bytes (its `max_entries`, a
@@ -132,10 +136,14 @@ impl RingbufMaps {
             .and_then(|n| n.checked_add(page))
             .ok_or_else(|| io::Error::other("ring buffer too large"))?;
         let producer = Region::map(fd, len, false, page)?;
+        // SAFETY: `page` < `len`, so the data area's first byte is inside
+        // the producer mapping.
+        let data = unsafe { NonNull::new_unchecked(producer.ptr.as_ptr().add(page)) };
         Ok(RingbufMaps {
             consumer,
             producer,
-            page,
+            data,
+            mask: (size - 1) & !7,
             size,
         })
     }
@@ -145,50 +153,65 @@ impl RingbufMaps {
         self.size
     }
 
+    #[inline]
+    fn consumer_word(&self) -> &AtomicU64 {
+        // SAFETY: the consumer mapping is one page, page-aligned, valid for
+        // `&self`; its first word is the consumer position, which the
+        // kernel reads atomically.
+        unsafe { &*self.consumer.ptr.as_ptr().cast::<AtomicU64>() }
+    }
+
     /// The consumer position (acquire).
+    #[inline]
     pub fn consumer_pos(&self) -> u64 {
-        self.consumer
-            .u64_at(0)
-            .map_or(0, |w| w.load(Ordering::Acquire))
+        self.consumer_word().load(Ordering::Acquire)
     }
 
     /// Publishes the consumer position (release): the kernel may reuse
     /// everything before it.
+    #[inline]
     pub fn set_consumer_pos(&self, pos: u64) {
-        if let Some(w) = self.consumer.u64_at(0) {
-            w.store(pos, Ordering::Release);
-        }
+        self.consumer_word().store(pos, Ordering::Release);
     }
 
     /// The producer position (acquire).
+    #[inline]
     pub fn producer_pos(&self) -> u64 {
-        self.producer
-            .u64_at(0)
-            .map_or(0, |w| w.load(Ordering::Acquire))
+        // SAFETY: the producer mapping starts with the page-aligned
+        // producer position word, valid for `&self`.
+        let w = unsafe { &*self.producer.ptr.as_ptr().cast::<AtomicU64>() };
+        w.load(Ordering::Acquire)
     }
 
     /// The 8-byte record header's length word at ring position `pos`
-    /// (acquire: the busy bit is cleared with release by the kernel);
-    /// `None` for a position that is not 8-byte aligned.
-    pub fn header(&self, pos: u64) -> Option<u32> {
-        if !pos.is_multiple_of(8) {
-            return None;
-        }
-        let off = (pos as usize) & (self.size - 1);
-        self.producer
-            .u32_at(self.page + off)
-            .map(|w| w.load(Ordering::Acquire))
+    /// (acquire: the kernel clears the busy bit with release). A position
+    /// that is not 8-byte aligned reads the header it falls in.
+    #[inline]
+    pub fn header(&self, pos: u64) -> u32 {
+        let off = (pos as usize) & self.mask;
+        // SAFETY: `off` <= size - 8 and 8-aligned, so the 4-byte word is
+        // inside the first copy of the data area and aligned; the kernel
+        // writes it atomically.
+        let w = unsafe { &*self.data.as_ptr().add(off).cast::<AtomicU32>() };
+        w.load(Ordering::Acquire)
     }
 
     /// `len` bytes of record data starting at ring position `pos` (the
     /// double mapping makes a wrapping record contiguous); `None` if the
     /// length is beyond what the mapping can hold.
+    #[inline]
     pub fn data(&self, pos: u64, len: usize) -> Option<&[u8]> {
         if len > self.size {
             return None;
         }
         let off = (pos as usize) & (self.size - 1);
-        self.producer.bytes(self.page + off, len)
+        // SAFETY: off < size and len <= size, so the bytes lie inside the
+        // two copies of the data area (2 * size bytes), valid for `&self`.
+        // The callers ask only for committed records (below the producer
+        // position, header read with acquire and not busy), which the
+        // kernel leaves alone until the consumer position passes them,
+        // after this borrow ends.
+        Some(unsafe { std::slice::from_raw_parts(self.data.as_ptr().add(off), len) })
     }
 }
 
