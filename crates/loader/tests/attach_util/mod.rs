@@ -66,7 +66,8 @@ pub fn map<'a>(l: &'a Loaded, name: &str) -> BorrowedFd<'a> {
         .iter()
         .find(|m| m.name == name)
         .unwrap_or_else(|| panic!("no map {name}"))
-        .fd
+        .fd()
+        .unwrap_or_else(|| panic!("map {name} was not created"))
         .as_fd()
 }
 
@@ -81,7 +82,13 @@ pub fn count(map: BorrowedFd<'_>, slot: u32) -> u64 {
 /// Writes `value` (4 bytes) at `slot` of an array map.
 pub fn set_u32(l: &Loaded, map_name: &str, slot: u32, value: u32) {
     let m = l.maps.iter().find(|m| m.name == map_name).unwrap();
-    loader::sys::map_update(&m.fd, &slot.to_ne_bytes(), &value.to_ne_bytes(), 0).unwrap();
+    loader::sys::map_update(
+        m.fd().unwrap(),
+        &slot.to_ne_bytes(),
+        &value.to_ne_bytes(),
+        0,
+    )
+    .unwrap();
 }
 
 /// This process's tgid.
