@@ -121,3 +121,35 @@ fn a_callback_can_stop_the_poll() {
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }
+
+#[test]
+fn ring_reader_inlines_one_callback() {
+    if let Err(e) = sys::probe_bpf() {
+        eprintln!("skipping: bpf(2) not permitted: {e}");
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    {
+        let l = load();
+        let mut seqs = Vec::new();
+        let mut rr = loader::ringbuf::RingReader::new(bench_map(&l), |r: &[u8]| {
+            seqs.push(rec(r).0);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(
+            rr.poll(Some(Duration::from_millis(10))).unwrap(),
+            (0, false)
+        );
+        run(&l, "produce");
+        run(&l, "produce_mixed");
+        let (n, stopped) = rr.poll(Some(Duration::from_secs(1))).unwrap();
+        assert_eq!((n, stopped), (66, false));
+        drop(rr);
+        let mut want: Vec<u64> = (0..64).collect();
+        want.extend([100, 102]);
+        assert_eq!(seqs, want);
+    }
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}

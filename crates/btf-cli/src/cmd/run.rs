@@ -63,6 +63,10 @@ pub struct Args {
     /// Stop after this many events (buffer records and printk lines).
     #[arg(long, value_name = "N")]
     count: Option<u64>,
+    /// A map's max_entries: `MAP=N` (what a tool's user space would set
+    /// before load), repeatable.
+    #[arg(long = "max-entries", value_name = "MAP=N")]
+    max_entries: Vec<String>,
     /// Load and attach only this program (repeatable).
     #[arg(long = "prog", value_name = "NAME")]
     progs: Vec<String>,
@@ -165,6 +169,16 @@ fn configure(a: &Args, elf: &[u8]) -> Result<OpenObject, String> {
         for (k, bytes) in writes {
             open.set_global(&k, &bytes).map_err(|e| bad(a, e))?;
         }
+    }
+    for s in &a.max_entries {
+        let (k, v) = s
+            .split_once('=')
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| format!("--max-entries '{s}': expected MAP=N"))?;
+        let n: u32 = v
+            .parse()
+            .map_err(|_| format!("--max-entries {s}: '{v}' is not a u32"))?;
+        open.set_max_entries(k, n).map_err(|e| bad(a, e))?;
     }
     // libbpf gives a PERF_EVENT_ARRAY declared without max_entries one
     // slot per possible CPU (the loader does too once the corpus branch's

@@ -33,7 +33,15 @@ pub fn decode(btf: &Btf<'_>, id: TypeId, data: &[u8]) -> Result<Decoded> {
 /// BTF describing data of this machine, say).
 pub fn decode_with(btf: &Btf<'_>, id: TypeId, data: &[u8], endian: Endian) -> Result<Decoded> {
     let size = btf.resolve_size(id).unwrap_or(0);
-    let d = Decoder { btf, endian };
+    // Every value decoded costs one unit: zero-sized members and elements
+    // (empty structs, arrays of them) could otherwise make a small input
+    // decode into an enormous tree.
+    let budget = (data.len() as u64).saturating_mul(4).max(1 << 16);
+    let d = Decoder {
+        btf,
+        endian,
+        budget: std::cell::Cell::new(budget),
+    };
     let value = d
         .value(id, 0, data, 0)?
         .unwrap_or(Value::Struct(Vec::new()));
@@ -47,6 +55,9 @@ pub fn decode_with(btf: &Btf<'_>, id: TypeId, data: &[u8], endian: Endian) -> Re
 struct Decoder<'b, 'd> {
     btf: &'b Btf<'d>,
     endian: Endian,
+    /// Values left to decode; when it runs out, the rest counts as not
+    /// held (the value is cut short, as for short data).
+    budget: std::cell::Cell<u64>,
 }
 
 /// The bytes `data[off..off + n]`, if all are there.
@@ -110,6 +121,11 @@ impl Decoder<'_, '_> {
                 depth: MAX_DEPTH,
             });
         }
+        let left = self.budget.get();
+        if left == 0 {
+            return Ok(None);
+        }
+        self.budget.set(left - 1);
         if id.0 == 0 {
             return Ok(Some(Value::Marker("(unknown)")));
         }

@@ -194,3 +194,21 @@ fn big_endian_bitfields() {
         assert_eq!(d.value.to_json(), r#"{"a":"0x5","b":"0x15"}"#, "{endian:?}");
     }
 }
+
+#[test]
+fn zero_sized_nests_stay_within_the_budget() {
+    // struct e {}; struct b { struct e x[1 << 30]; }; and a struct of
+    // 60,000 of those: billions of empty values if decoded naively.
+    let mut b = Builder::new();
+    let int = b.int("int", 4, IntEncoding::Signed);
+    let e = b.struct_("e", 0, &[]);
+    let arr = b.array(e, int, 1 << 30);
+    let inner = b.struct_("b", 0, &[("x", arr, 0, 0)]);
+    let many: Vec<(&str, TypeId, u32, u32)> = (0..60_000).map(|_| ("m", inner, 0, 0)).collect();
+    let outer = b.struct_("o", 0, &many);
+    let btf = Btf::parse(b.encode(Endian::Little)).unwrap();
+    let t = std::time::Instant::now();
+    let d = decode(&btf, outer, &[]).unwrap();
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+    assert!(d.value.to_json().len() < 10 << 20);
+}
