@@ -132,7 +132,7 @@ impl<F: AsFd> Map<F> {
             what: "map".into(),
             source,
         })?;
-        let (cpus, value_len) = if is_percpu(info.map_type) {
+        let (cpus, value_len) = if is_percpu(info.map_type.raw()) {
             let cpus = possible_cpus()?;
             (cpus, sys::percpu_value_len(info.value_size, cpus))
         } else {
@@ -153,7 +153,7 @@ impl<F: AsFd> Map<F> {
 
     /// Whether values are per CPU.
     pub fn is_percpu(&self) -> bool {
-        is_percpu(self.info.map_type)
+        is_percpu(self.info.map_type.raw())
     }
 
     /// CPUs a value is kept for (1 unless per-CPU).

@@ -73,7 +73,7 @@ impl<'a> PerfBuffer<'a> {
     {
         let map = Map::new(map.as_fd())?;
         let info = *map.info();
-        if info.map_type != PERF_EVENT_ARRAY {
+        if info.map_type.raw() != PERF_EVENT_ARRAY {
             return Err(Error::Map {
                 map: format!("id {}", info.id),
                 why: format!("map type {} is not a perf event array (4)", info.map_type),

@@ -269,7 +269,7 @@ impl<C: FnMut(&[u8]) -> ControlFlow<()>> RingReader<C> {
 fn map_ring(fd: BorrowedFd<'_>) -> Result<(RingbufMaps, u32)> {
     let info = sys::map_info_of(fd)
         .map_err(sys_err("BPF_OBJ_GET_INFO_BY_FD", "ring buffer map".into()))?;
-    if info.map_type != RINGBUF {
+    if info.map_type.raw() != RINGBUF {
         return Err(Error::Map {
             map: format!("id {}", info.id),
             why: format!("map type {} is not a ring buffer (27)", info.map_type),

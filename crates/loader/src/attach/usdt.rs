@@ -50,7 +50,7 @@ impl UsdtManager {
                 e,
             )
         })?;
-        if info.value_size as usize != SPEC_SIZE || info.key_size != 4 || info.map_type != 2 {
+        if info.value_size as usize != SPEC_SIZE || info.key_size != 4 || info.map_type.raw() != 2 {
             return Err(AttachError::Target {
                 kind: LinkKind::Usdt,
                 target: "__bpf_usdt_specs".into(),

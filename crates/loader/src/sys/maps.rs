@@ -297,7 +297,7 @@ pub fn map_info(fd: BorrowedFd<'_>) -> io::Result<super::MapInfo> {
     let mut extra = [0u8; 8];
     extra.copy_from_slice(&b[80..88]);
     Ok(super::MapInfo {
-        map_type: u(0),
+        map_type: super::MapType::from_raw(u(0)),
         id: u(4),
         key_size: u(8),
         value_size: u(12),

@@ -10,7 +10,7 @@
 #![allow(unsafe_code)]
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
 const BPF_MAP_CREATE: u32 = 0;
 const BPF_MAP_LOOKUP_ELEM: u32 = 1;
@@ -116,7 +116,7 @@ fn name16(name: &str) -> [u8; 16] {
 #[derive(Debug, Clone, Default)]
 pub struct MapCreate<'a> {
     /// `map_type`.
-    pub map_type: u32,
+    pub map_type: MapType,
     /// `key_size`.
     pub key_size: u32,
     /// `value_size`.
@@ -144,7 +144,7 @@ pub struct MapCreate<'a> {
 /// `BPF_MAP_CREATE`.
 pub fn map_create(a: &MapCreate<'_>) -> io::Result<OwnedFd> {
     let mut attr = Attr::new();
-    attr.u32(0, a.map_type);
+    attr.u32(0, a.map_type.raw());
     attr.u32(4, a.key_size);
     attr.u32(8, a.value_size);
     attr.u32(12, a.max_entries);
@@ -166,7 +166,8 @@ pub fn map_create(a: &MapCreate<'_>) -> io::Result<OwnedFd> {
 /// `BPF_MAP_UPDATE_ELEM` with `key` and `value` of the map's sizes (for
 /// per-CPU maps, one 8-byte-aligned slot per possible CPU); other lengths
 /// are refused with `InvalidInput` before the kernel reads them.
-pub fn map_update(map: &OwnedFd, key: &[u8], value: &[u8], flags: u64) -> io::Result<()> {
+pub fn map_update(map: impl AsFd, key: &[u8], value: &[u8], flags: u64) -> io::Result<()> {
+    let map = map.as_fd();
     let size = checked_sizes(map, key)?;
     if value.len() != size {
         return Err(io::Error::new(
@@ -208,7 +209,7 @@ pub fn possible_cpus() -> io::Result<usize> {
 /// hold the value rounded up to 8 bytes for each possible CPU.
 fn value_bytes(info: &MapInfo) -> io::Result<usize> {
     let per_cpu = matches!(
-        MapType::from_raw(info.map_type),
+        info.map_type,
         MapType::PercpuHash
             | MapType::PercpuArray
             | MapType::LruPercpuHash
@@ -224,7 +225,7 @@ fn value_bytes(info: &MapInfo) -> io::Result<usize> {
 
 /// Checks `key` against the map's key size and returns the value size the
 /// kernel will read or write, so that no call hands it a short buffer.
-fn checked_sizes(map: &OwnedFd, key: &[u8]) -> io::Result<usize> {
+fn checked_sizes(map: impl AsFd, key: &[u8]) -> io::Result<usize> {
     let info = map_info(map)?;
     if key.len() != info.key_size as usize {
         return Err(io::Error::new(
@@ -242,7 +243,8 @@ fn checked_sizes(map: &OwnedFd, key: &[u8]) -> io::Result<usize> {
 /// `BPF_MAP_LOOKUP_ELEM`: the value at `key`, of the map's value size (for
 /// per-CPU maps, one 8-byte-aligned slot per possible CPU). `Ok(None)`
 /// when the key is absent (`ENOENT`). The key must be the map's key size.
-pub fn map_lookup(map: &OwnedFd, key: &[u8]) -> io::Result<Option<Vec<u8>>> {
+pub fn map_lookup(map: impl AsFd, key: &[u8]) -> io::Result<Option<Vec<u8>>> {
+    let map = map.as_fd();
     let size = checked_sizes(map, key)?;
     let mut value = vec![0u8; size];
     let mut attr = Attr::new();
@@ -259,7 +261,8 @@ pub fn map_lookup(map: &OwnedFd, key: &[u8]) -> io::Result<Option<Vec<u8>>> {
 }
 
 /// `BPF_MAP_FREEZE`: no more writes from user space.
-pub fn map_freeze(map: &OwnedFd) -> io::Result<()> {
+pub fn map_freeze(map: impl AsFd) -> io::Result<()> {
+    let map = map.as_fd();
     let mut attr = Attr::new();
     attr.u32(0, map.as_raw_fd() as u32);
     bpf(BPF_MAP_FREEZE, &mut attr).map(|_| ())
@@ -269,9 +272,10 @@ pub fn map_freeze(map: &OwnedFd) -> io::Result<()> {
 #[derive(Debug, Clone, Default)]
 pub struct ProgLoad<'a> {
     /// `prog_type`.
-    pub prog_type: u32,
-    /// `expected_attach_type`.
-    pub expected_attach_type: u32,
+    pub prog_type: ProgramType,
+    /// `expected_attach_type` (`None`: 0, what the kernel takes for
+    /// program types that have none).
+    pub expected_attach_type: Option<AttachType>,
     /// Instructions, encoded in the machine's byte order.
     pub insns: &'a [u8],
     /// License, NUL-terminated.
@@ -290,8 +294,9 @@ pub struct ProgLoad<'a> {
     pub line_info: &'a [u8],
     /// `attach_btf_id`.
     pub attach_btf_id: u32,
-    /// `attach_btf_obj_fd` (0 = vmlinux).
-    pub attach_btf_obj_fd: u32,
+    /// The BTF object `attach_btf_id` is in (`None`: vmlinux), e.g. a
+    /// module's BTF opened with [`fd_by_id`].
+    pub attach_btf_obj_fd: Option<&'a OwnedFd>,
 }
 
 /// Outcome of a failed `BPF_PROG_LOAD`: the error and the verifier log.
@@ -305,7 +310,7 @@ pub struct ProgLoadError {
 
 fn prog_attr(a: &ProgLoad<'_>, log: &mut [u8], level: u32) -> Attr {
     let mut attr = Attr::new();
-    attr.u32(0, a.prog_type);
+    attr.u32(0, a.prog_type.raw());
     attr.u32(4, (a.insns.len() / 8) as u32);
     attr.ptr(8, a.insns);
     attr.ptr(16, a.license);
@@ -317,7 +322,7 @@ fn prog_attr(a: &ProgLoad<'_>, log: &mut [u8], level: u32) -> Attr {
     attr.u32(40, a.kern_version);
     attr.u32(44, a.prog_flags);
     attr.bytes(48, &name16(a.name));
-    attr.u32(68, a.expected_attach_type);
+    attr.u32(68, a.expected_attach_type.map_or(0, AttachType::raw));
     if let Some(fd) = a.btf_fd {
         attr.u32(72, fd.as_raw_fd() as u32);
         if !a.func_info.is_empty() {
@@ -332,7 +337,9 @@ fn prog_attr(a: &ProgLoad<'_>, log: &mut [u8], level: u32) -> Attr {
         }
     }
     attr.u32(108, a.attach_btf_id);
-    attr.u32(112, a.attach_btf_obj_fd);
+    if let Some(fd) = a.attach_btf_obj_fd {
+        attr.u32(112, fd.as_raw_fd() as u32);
+    }
     attr
 }
 
@@ -452,7 +459,8 @@ pub struct TestRun {
 /// `BPF_PROG_TEST_RUN`: runs a loaded program (socket filter, XDP, tc,
 /// flow dissector, ...) `repeat` times (0 = once) on `data_in` as its
 /// packet, without attaching it.
-pub fn prog_test_run(prog: &OwnedFd, data_in: &[u8], repeat: u32) -> io::Result<TestRun> {
+pub fn prog_test_run(prog: impl AsFd, data_in: &[u8], repeat: u32) -> io::Result<TestRun> {
+    let prog = prog.as_fd();
     let mut out = vec![0u8; data_in.len() + 256];
     let mut attr = Attr::new();
     attr.u32(0, prog.as_raw_fd() as u32);
@@ -513,7 +521,8 @@ pub fn btf_load(btf: &[u8]) -> Result<OwnedFd, ProgLoadError> {
 }
 
 /// `BPF_OBJ_PIN`: pins a map or program at `path` (on a bpffs).
-pub fn obj_pin(fd: &OwnedFd, path: &std::path::Path) -> io::Result<()> {
+pub fn obj_pin(fd: impl AsFd, path: &std::path::Path) -> io::Result<()> {
+    let fd = fd.as_fd();
     let p = c_path(path)?;
     let mut attr = Attr::new();
     attr.ptr(0, &p);
@@ -545,7 +554,7 @@ pub fn obj_get(path: &std::path::Path) -> io::Result<OwnedFd> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MapInfo {
     /// `type`.
-    pub map_type: u32,
+    pub map_type: MapType,
     /// `id`.
     pub id: u32,
     /// `key_size`.
@@ -561,14 +570,14 @@ pub struct MapInfo {
 }
 
 /// `BPF_OBJ_GET_INFO_BY_FD` of a map.
-pub fn map_info(fd: &OwnedFd) -> io::Result<MapInfo> {
+pub fn map_info(fd: impl AsFd) -> io::Result<MapInfo> {
     // struct bpf_map_info up to map_extra (offset 80).
     let b: [u8; 88] = obj_info(fd)?;
     let u = |o: usize| u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
     let mut extra = [0u8; 8];
     extra.copy_from_slice(&b[80..88]);
     Ok(MapInfo {
-        map_type: u(0),
+        map_type: MapType::from_raw(u(0)),
         id: u(4),
         key_size: u(8),
         value_size: u(12),
@@ -580,7 +589,8 @@ pub fn map_info(fd: &OwnedFd) -> io::Result<MapInfo> {
 
 /// `BPF_OBJ_GET_INFO_BY_FD`: the first `N` bytes of the info struct
 /// (`bpf_prog_info`, `bpf_map_info`), native byte order.
-fn obj_info<const N: usize>(fd: &OwnedFd) -> io::Result<[u8; N]> {
+fn obj_info<const N: usize>(fd: impl AsFd) -> io::Result<[u8; N]> {
+    let fd = fd.as_fd();
     let mut info = [0u8; N];
     let mut attr = Attr::new();
     attr.u32(0, fd.as_raw_fd() as u32);
@@ -592,7 +602,7 @@ fn obj_info<const N: usize>(fd: &OwnedFd) -> io::Result<[u8; N]> {
 }
 
 /// Kernel id and translated length (bytes) of a loaded program.
-pub fn prog_info(fd: &OwnedFd) -> io::Result<(u32, u32)> {
+pub fn prog_info(fd: impl AsFd) -> io::Result<(u32, u32)> {
     let info: [u8; 24] = obj_info(fd)?;
     let a = Attr({
         let mut b = [0u8; 160];
@@ -603,7 +613,7 @@ pub fn prog_info(fd: &OwnedFd) -> io::Result<(u32, u32)> {
 }
 
 /// Kernel id of a map.
-pub fn map_id(fd: &OwnedFd) -> io::Result<u32> {
+pub fn map_id(fd: impl AsFd) -> io::Result<u32> {
     let info: [u8; 8] = obj_info(fd)?;
     Ok(u32::from_ne_bytes([info[4], info[5], info[6], info[7]]))
 }
@@ -613,7 +623,7 @@ pub fn map_id(fd: &OwnedFd) -> io::Result<u32> {
 pub fn probe_bpf() -> io::Result<()> {
     let insns: [u8; 16] = [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
     let a = ProgLoad {
-        prog_type: 1,
+        prog_type: ProgramType::SocketFilter,
         insns: &insns,
         license: b"GPL\0",
         name: "btfx_probe",
@@ -739,6 +749,7 @@ impl std::fmt::Debug for FileBytes {
 }
 
 mod census;
+mod info;
 mod types;
 pub use census::{Census, Counted, Leaks};
 mod maps;
@@ -771,4 +782,11 @@ pub use netlink::{
     if_nametoindex, so_attach_bpf, so_detach_bpf, NetlinkError, Rtnl, TC_H_CLSACT,
     TC_PARENT_EGRESS, TC_PARENT_INGRESS,
 };
-pub use types::{AttachType, MapType, ProgramType};
+// api's typed link info and attach's raw one share names: attach's code
+// uses `sys::link_info` / `sys::LinkInfo`; the typed ones are renamed here
+// until the two are unified.
+pub use info::{
+    btf_data, btf_info, fd_by_id, ids, link_info as link_info_typed, map_info_full, next_id,
+    prog_info_full, BtfInfo, LinkInfo as LinkInfoTyped, MapInfoFull, ObjKind, ProgInfo,
+};
+pub use types::{AttachType, LinkType, MapType, ProgramType};
