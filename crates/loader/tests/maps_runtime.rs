@@ -11,7 +11,7 @@ const QUEUE: u32 = 22;
 
 fn create(map_type: u32, key: u32, value: u32, max: u32) -> std::os::fd::OwnedFd {
     sys::map_create(&sys::MapCreate {
-        map_type,
+        map_type: loader::MapType::from_raw(map_type),
         key_size: key,
         value_size: value,
         max_entries: max,
