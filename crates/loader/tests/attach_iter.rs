@@ -63,3 +63,41 @@ fn task_iterator_lists_this_process() {
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }
+
+/// A task iterator scoped by BPF_LINK_CREATE's iter_info: to this process
+/// (every line is one of its threads, the main one among them), and to one
+/// thread (exactly one line).
+#[test]
+fn task_iterator_scoped_to_a_process_and_a_thread() {
+    if !can_bpf() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    {
+        use loader::attach::{attach_iter, IterScope};
+        let l = load_fixture("iter.bpf.o", &["dump_task"]);
+        let p = prog(&l, "dump_task");
+        let me = std::process::id();
+        let link = attach_iter(p.fd, "task", IterScope::Process(me)).unwrap();
+        let text = String::from_utf8(read_iter(&link).unwrap()).unwrap();
+        let tids: Vec<(u32, u32)> = text
+            .lines()
+            .map(|l| {
+                let mut f = l.split(' ');
+                (
+                    f.next().unwrap().parse().unwrap(),
+                    f.next().unwrap().parse().unwrap(),
+                )
+            })
+            .collect();
+        assert!(tids.iter().all(|(tgid, _)| *tgid == me), "{text}");
+        assert!(tids.iter().any(|(_, tid)| *tid == me), "{text}");
+        drop(link);
+        let link = attach_iter(p.fd, "task", IterScope::Thread(me)).unwrap();
+        let text = String::from_utf8(read_iter(&link).unwrap()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.starts_with(&format!("{me} {me} ")), "{text}");
+    }
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}

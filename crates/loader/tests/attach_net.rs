@@ -13,7 +13,7 @@ use attach_util::*;
 use loader::attach::{auto_attach, AttachError, LinkKind, Targets, XdpMode};
 use loader::sys::Census;
 
-fn hits(l: &loader::Loaded, slot: u32) -> u64 {
+fn hits(l: &Loaded, slot: u32) -> u64 {
     count(map(l, "hits"), slot)
 }
 
@@ -41,6 +41,25 @@ fn xdp_generic_on_lo_by_link_then_by_netlink() {
         assert!(ip(&["link", "show", "lo"]).contains("xdpgeneric"));
         send_udp("127.0.0.1", "127.0.0.1", 10);
         assert_eq!(hits(&l, 0), 10);
+        // BPF_LINK_UPDATE swaps in another program (built by hand: counts
+        // every packet, XDP_PASS) without detaching.
+        let other_counts = counter_map("xdp_other");
+        let insns = counting_body(2, Some(&other_counts));
+        let other = raw_prog(6, 37, &insns, "xdp_other", 0);
+        link.update_program(other.as_fd()).unwrap();
+        let other_id = prog_id(other.as_fd());
+        assert_eq!(link.info().unwrap().prog_id, other_id);
+        // A listener, so no ICMP error comes back: 4 packets cross lo.
+        let rx = std::net::UdpSocket::bind(("127.0.0.1", PORT)).unwrap();
+        send_udp("127.0.0.1", "127.0.0.1", 4);
+        let mut buf = [0u8; 16];
+        for _ in 0..4 {
+            rx.recv(&mut buf).unwrap();
+        }
+        drop(rx);
+        assert_eq!(hits(&l, 0), 10);
+        assert_eq!(count(other_counts.as_fd(), 0), 4);
+        link.update_program(p.fd).unwrap();
         drop(link);
         assert!(!ip(&["link", "show", "lo"]).contains("xdp"));
         send_udp("127.0.0.1", "127.0.0.1", 3);
@@ -240,6 +259,223 @@ fn cgroup_connect4_and_skb_egress_on_the_root_cgroup() {
         drop((a, b));
         send_udp("127.0.0.1", "127.0.0.1", 2);
         assert_eq!(hits(&l, 5), 8);
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
+
+/// BPF_PROG_ATTACH, the way before cgroup links: no link fd, drop detaches
+/// with BPF_PROG_DETACH.
+#[test]
+fn cgroup_by_prog_attach() {
+    if !can_bpf() {
+        return;
+    }
+    let Some(root) = loader::attach::cgroup::cgroup2_root() else {
+        eprintln!("skipping: no cgroup2 mount");
+        return;
+    };
+    let counted = Census::begin().unwrap();
+    in_netns(move || {
+        let l = load_fixture("net.bpf.o", &["connect4_count"]);
+        set_u32(&l, "cfg", 0, std::process::id());
+        let link =
+            loader::attach::attach_cgroup_legacy(prog(&l, "connect4_count").fd, &root, 10).unwrap();
+        assert!(link.fd().is_none());
+        for _ in 0..3 {
+            let s = std::net::UdpSocket::bind(("127.0.0.1", 0)).unwrap();
+            s.connect(("127.0.0.1", PORT)).unwrap();
+        }
+        assert_eq!(hits(&l, 4), 3);
+        drop(link);
+        let s = std::net::UdpSocket::bind(("127.0.0.1", 0)).unwrap();
+        s.connect(("127.0.0.1", PORT)).unwrap();
+        assert_eq!(hits(&l, 4), 3);
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
+
+/// sockops on the cgroup: each TCP connection this process makes to PORT
+/// (in a private netns) is seen established once.
+#[test]
+fn sockops_sees_tcp_connections() {
+    if !can_bpf() {
+        return;
+    }
+    let Some(root) = loader::attach::cgroup::cgroup2_root() else {
+        eprintln!("skipping: no cgroup2 mount");
+        return;
+    };
+    let counted = Census::begin().unwrap();
+    in_netns(move || {
+        let l = load_fixture("net.bpf.o", &["sockops_count"]);
+        let t = Targets {
+            cgroup: Some(root),
+            ..Targets::default()
+        };
+        let link = auto_attach(&prog(&l, "sockops_count"), &t).unwrap();
+        assert_eq!(link.kind(), LinkKind::Cgroup);
+        let server = std::net::TcpListener::bind(("127.0.0.1", PORT)).unwrap();
+        let mut conns = Vec::new();
+        for _ in 0..4 {
+            let c = std::net::TcpStream::connect(("127.0.0.1", PORT)).unwrap();
+            conns.push((c, server.accept().unwrap()));
+        }
+        assert_eq!(hits(&l, 7), 4);
+        drop(link);
+        let _c = std::net::TcpStream::connect(("127.0.0.1", PORT)).unwrap();
+        assert_eq!(hits(&l, 7), 4);
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
+
+/// netfilter: a BPF program at IPv4 LOCAL_IN in a private netns sees each
+/// datagram delivered to a listening socket once (the program is built by
+/// hand: it returns NF_ACCEPT after counting).
+#[test]
+fn netfilter_local_in() {
+    if !can_bpf() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    in_netns(|| {
+        let counts = counter_map("nf_counts");
+        let insns = counting_body(1, Some(&counts));
+        let prog = raw_prog(32, 45, &insns, "nf_count", 0);
+        let p = loader::attach::Prog {
+            fd: prog.as_fd(),
+            prog_type: 32,
+            expected_attach_type: 45,
+            section: "netfilter",
+            name: "nf_count",
+        };
+        match auto_attach(&p, &Targets::default()) {
+            Err(AttachError::MissingTarget { what, .. }) => assert!(what.contains("netfilter")),
+            other => panic!("expected MissingTarget, got {other:?}"),
+        }
+        let t = Targets {
+            netfilter: Some(loader::attach::NetfilterHook {
+                pf: 2,
+                hooknum: 1,
+                priority: -100,
+                defrag: false,
+            }),
+            ..Targets::default()
+        };
+        let link = match auto_attach(&p, &t) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("netfilter link refused here: {e}");
+                return;
+            }
+        };
+        assert_eq!(
+            link.info().unwrap().link_type,
+            10,
+            "BPF_LINK_TYPE_NETFILTER"
+        );
+        let rx = std::net::UdpSocket::bind(("127.0.0.1", PORT)).unwrap();
+        send_udp("127.0.0.1", "127.0.0.1", 6);
+        let mut buf = [0u8; 16];
+        for _ in 0..6 {
+            rx.recv(&mut buf).unwrap();
+        }
+        assert_eq!(count(counts.as_fd(), 0), 6);
+        drop(link);
+        send_udp("127.0.0.1", "127.0.0.1", 1);
+        rx.recv(&mut buf).unwrap();
+        assert_eq!(count(counts.as_fd(), 0), 6);
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
+
+/// sk_msg on a sockmap: messages sent on a TCP socket added to the map
+/// after the attach are each seen once; a socket added after the link is
+/// dropped is not.
+#[test]
+fn sk_msg_on_a_sockmap() {
+    if !can_bpf() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    in_netns(|| {
+        use std::io::{Read, Write};
+        use std::os::fd::AsRawFd;
+        let l = load_fixture("net.bpf.o", &["msg_count"]);
+        let p = prog(&l, "msg_count");
+        match auto_attach(&p, &Targets::default()) {
+            Err(AttachError::MissingTarget { what, .. }) => assert!(what.contains("sockmap")),
+            other => panic!("expected MissingTarget, got {other:?}"),
+        }
+        let socks = map(&l, "socks");
+        let t = Targets {
+            sockmap: Some(socks),
+            ..Targets::default()
+        };
+        let link = auto_attach(&p, &t).unwrap();
+        assert_eq!(link.kind(), LinkKind::Sockmap);
+        // A sockmap link (6.10+); older kernels get BPF_PROG_ATTACH.
+        if let Some(info) = link.info() {
+            assert_eq!(info.link_type, 14, "BPF_LINK_TYPE_SOCKMAP");
+        }
+        let server = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let addr = server.local_addr().unwrap();
+        let mut c = std::net::TcpStream::connect(addr).unwrap();
+        let (mut s, _) = server.accept().unwrap();
+        let fd = c.as_raw_fd() as u64;
+        update(socks, &0u32.to_ne_bytes(), &fd.to_ne_bytes());
+        let mut buf = [0u8; 8];
+        for i in 0..5u8 {
+            c.write_all(&[i; 8]).unwrap();
+            s.read_exact(&mut buf).unwrap();
+            assert_eq!(buf, [i; 8]);
+        }
+        let msgs = map(&l, "msgs");
+        assert_eq!(count(msgs, 0), 5);
+        drop(link);
+        let mut c2 = std::net::TcpStream::connect(addr).unwrap();
+        let (mut s2, _) = server.accept().unwrap();
+        let fd2 = c2.as_raw_fd() as u64;
+        update(socks, &1u32.to_ne_bytes(), &fd2.to_ne_bytes());
+        c2.write_all(&[9; 8]).unwrap();
+        s2.read_exact(&mut buf).unwrap();
+        assert_eq!(count(msgs, 0), 5);
+    });
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
+
+/// flow_dissector: a namespace link; the kernel takes one per namespace
+/// (a second attach is E2BIG until the first link is dropped). Nothing
+/// here makes the stack dissect a flow, so only the attachment is checked.
+#[test]
+fn flow_dissector_one_per_namespace() {
+    if !can_bpf() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    in_netns(|| {
+        let insns = counting_body(0, None);
+        let prog = raw_prog(22, 17, &insns, "flow_ok", 0);
+        let p = loader::attach::Prog {
+            fd: prog.as_fd(),
+            prog_type: 22,
+            expected_attach_type: 17,
+            section: "flow_dissector",
+            name: "flow_ok",
+        };
+        let link = auto_attach(&p, &Targets::default()).unwrap();
+        assert_eq!(link.kind(), LinkKind::FlowDissector);
+        assert_eq!(link.info().unwrap().link_type, 5, "BPF_LINK_TYPE_NETNS");
+        let e = auto_attach(&p, &Targets::default()).unwrap_err();
+        // The kernel says E2BIG: the namespace's one slot is taken.
+        assert_eq!(e.raw_os_error(), Some(libc::E2BIG), "{e}");
+        drop(link);
+        let again = auto_attach(&p, &Targets::default()).unwrap();
+        drop(again);
     });
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");

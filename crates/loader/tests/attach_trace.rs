@@ -99,7 +99,12 @@ fn pinned_link_outlives_its_value_until_unpinned() {
         let live = counted.leaks().unwrap();
         assert_eq!(live.links, vec![id]);
         assert_eq!(live.progs.len(), 1);
-        std::fs::remove_file(&pin).unwrap();
+        // Reopened from its pin (bpf_link__open), then detached: the pin
+        // goes and the link with it.
+        let again = loader::attach::Link::open_pinned(&pin).unwrap();
+        assert_eq!(again.info().unwrap().id, id);
+        assert_eq!(again.kind(), LinkKind::RawTracepoint);
+        again.detach().unwrap();
     }
     assert!(!pin.exists());
     let leaks = counted.leaks().unwrap();
@@ -208,6 +213,37 @@ fn perf_event_samples_cpu_clock_on_every_cpu() {
         let frozen = count(map(&l, "samples"), 0);
         std::thread::sleep(std::time::Duration::from_millis(20));
         assert_eq!(count(map(&l, "samples"), 0), frozen);
+    }
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
+
+/// The pre-link way (`PERF_EVENT_IOC_SET_BPF`), which kernels before 5.15
+/// get: no link fd, and dropping the link (closing the event) detaches.
+#[test]
+fn tracepoint_by_ioctl() {
+    if !can_bpf() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    {
+        let l = load_fixture("trace_counts.bpf.o", &["tp_getpid"]);
+        set_u32(&l, "cfg", 0, tgid());
+        let link = loader::attach::attach_tracepoint_with(
+            prog(&l, "tp_getpid").fd,
+            "syscalls",
+            "sys_enter_getpid",
+            loader::attach::PerfMethod::Ioctl,
+        )
+        .unwrap();
+        assert!(link.fd().is_none() && link.info().is_none());
+        for _ in 0..12 {
+            let _ = getpid();
+        }
+        assert_eq!(count(map(&l, "counts"), 0), 12);
+        link.detach().unwrap();
+        let _ = getpid();
+        assert_eq!(count(map(&l, "counts"), 0), 12);
     }
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");

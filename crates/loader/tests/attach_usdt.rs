@@ -172,3 +172,82 @@ fn usdt_errors() {
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }
+
+/// Real binaries (recorded in fixtures/oracle/attach/usdt_probes.txt with
+/// libbpf): every USDT probe of python3 (semaphores) and libstdc++
+/// (`.stapsdt.base` correction) gets the same file offsets and the same
+/// argument specs from btfx. Checked when this machine's files are the
+/// recorded builds.
+#[test]
+fn real_binaries_probes_match_libbpf() {
+    use std::collections::{BTreeSet, HashMap};
+    let text =
+        std::fs::read_to_string(root().join("fixtures/oracle/attach/usdt_probes.txt")).unwrap();
+    let same: HashMap<String, bool> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# build-id "))
+        .map(|l| {
+            let (path, id) = l.split_once(' ').unwrap();
+            let got = std::fs::read(path).ok().and_then(|b| {
+                use object::Object;
+                let f = object::File::parse(&*b).ok()?;
+                let id = f.build_id().ok()??;
+                Some(id.iter().map(|b| format!("{b:02x}")).collect::<String>())
+            });
+            (path.to_string(), got.as_deref() == Some(id.trim()))
+        })
+        .collect();
+    // probe (binary, provider, name) -> offsets and specs libbpf made.
+    type Probe = (String, String, String);
+    let mut want: Vec<(Probe, BTreeSet<u64>, BTreeSet<String>)> = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f[0] {
+            "probe" => want.push((
+                (f[1].into(), f[2].into(), f[3].into()),
+                BTreeSet::new(),
+                BTreeSet::new(),
+            )),
+            "offset" => {
+                let o = u64::from_str_radix(f[1].trim_start_matches("0x"), 16).unwrap();
+                want.last_mut().unwrap().1.insert(o);
+            }
+            "spec" => {
+                want.last_mut().unwrap().2.insert(f[1].to_string());
+            }
+            other => panic!("unexpected line {other}"),
+        }
+    }
+    let (mut probes, mut sites) = (0, 0);
+    for ((bin, provider, name), offsets, specs) in &want {
+        if !same.get(bin).copied().unwrap_or(false) {
+            continue;
+        }
+        let bytes = std::fs::read(bin).unwrap();
+        let file = object::read::elf::ElfFile64::<object::Endianness>::parse(&*bytes).unwrap();
+        let mine: Vec<_> = notes(&file)
+            .unwrap()
+            .into_iter()
+            .filter(|n| &n.provider == provider && &n.name == name)
+            .collect();
+        let got_offsets: BTreeSet<u64> = mine
+            .iter()
+            .map(|n| loader::attach::elfsym::vaddr_to_offset(&file, n.addr).unwrap())
+            .collect();
+        assert_eq!(&got_offsets, offsets, "{bin} {provider}:{name}");
+        let got_specs: BTreeSet<String> = mine
+            .iter()
+            .map(|n| {
+                encode_spec(&n.args, 0)
+                    .unwrap()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(&got_specs, specs, "{bin} {provider}:{name}");
+        probes += 1;
+        sites += offsets.len();
+    }
+    eprintln!("{probes} probes, {sites} call sites agree with libbpf");
+}

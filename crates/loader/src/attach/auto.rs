@@ -32,20 +32,25 @@ pub fn auto_attach(prog: &Prog<'_>, targets: &Targets<'_>) -> Result<Link> {
     let sec = parse_section(prog.section)?;
     match prog.prog_type {
         pt::TRACEPOINT => match sec {
-            SecTarget::Tracepoint { category, name } => {
-                super::attach_tracepoint(prog.fd, &category, &name)
-            }
+            SecTarget::Tracepoint { category, name } => match targets.cookie {
+                Some(c) => super::attach_tracepoint_cookie(prog.fd, &category, &name, c),
+                None => super::attach_tracepoint(prog.fd, &category, &name),
+            },
             _ => Err(missing(prog, "a tracepoint (tp/<category>/<name>)")),
         },
         pt::RAW_TRACEPOINT | pt::RAW_TRACEPOINT_WRITABLE => match sec {
-            SecTarget::RawTracepoint(name) => super::attach_raw_tracepoint(prog.fd, &name),
+            SecTarget::RawTracepoint(name) => match targets.cookie {
+                Some(c) => super::attach_raw_tracepoint_cookie(prog.fd, &name, c),
+                None => super::attach_raw_tracepoint(prog.fd, &name),
+            },
             _ => Err(missing(prog, "a tracepoint name (raw_tp/<name>)")),
         },
         pt::TRACING | pt::LSM => match (prog.expected_attach_type, sec) {
-            (23..=27, SecTarget::Tracing(t)) => {
-                super::attach_tracing(prog.fd, prog.expected_attach_type, &t)
-            }
-            (28, SecTarget::Iter(t)) => super::attach_iter(prog.fd, &t, None),
+            (23..=27, SecTarget::Tracing(t)) => match targets.cookie {
+                Some(c) => super::attach_tracing_cookie(prog.fd, prog.expected_attach_type, &t, c),
+                None => super::attach_tracing(prog.fd, prog.expected_attach_type, &t),
+            },
+            (28, SecTarget::Iter(t)) => super::attach_iter(prog.fd, &t, super::IterScope::All),
             (_, _) => Err(not_auto(
                 prog,
                 format!(
@@ -102,6 +107,21 @@ pub fn auto_attach(prog: &Prog<'_>, targets: &Targets<'_>) -> Result<Link> {
             Some(cg) => super::attach_cgroup(prog.fd, cg, prog.expected_attach_type),
             None => Err(missing(prog, "a cgroup v2 directory (Targets::cgroup)")),
         },
+        pt::SK_MSG | pt::SK_SKB => match targets.sockmap {
+            Some(m) if prog.expected_attach_type != 0 => {
+                super::attach_sockmap(prog.fd, m, prog.expected_attach_type)
+            }
+            Some(_) => Err(AttachError::BadSection {
+                section: prog.section.to_string(),
+                why: "a bare sk_skb section has no attach type: use sk_skb/stream_verdict, stream_parser or verdict".into(),
+            }),
+            None => Err(missing(prog, "a sockmap or sockhash (Targets::sockmap)")),
+        },
+        pt::NETFILTER => match &targets.netfilter {
+            Some(h) => super::attach_netfilter(prog.fd, h),
+            None => Err(missing(prog, "a netfilter hook (Targets::netfilter)")),
+        },
+        pt::FLOW_DISSECTOR => super::attach_flow_dissector(prog.fd, targets.netns.as_deref()),
         pt::SK_LOOKUP => super::attach_sk_lookup(prog.fd, targets.netns.as_deref()),
         pt::STRUCT_OPS => Err(not_auto(
             prog,
@@ -131,6 +151,7 @@ fn kprobe_family(prog: &Prog<'_>, sec: SecTarget, targets: &Targets<'_>) -> Resu
             let opts = super::UprobeOpts {
                 retprobe,
                 pid: targets.pid,
+                cookie: targets.cookie.unwrap_or(0),
                 ..Default::default()
             };
             super::attach_uprobe(prog.fd, &binary, func.as_deref(), offset, &opts)
@@ -147,10 +168,16 @@ fn kprobe_family(prog: &Prog<'_>, sec: SecTarget, targets: &Targets<'_>) -> Resu
             let opts = super::UprobeOpts {
                 retprobe: head.starts_with("uret"),
                 pid: targets.pid,
+                cookie: targets.cookie.unwrap_or(0),
                 ..Default::default()
             };
             super::attach_uprobe(prog.fd, &binary.to_string_lossy(), Some(func), 0, &opts)
         }
+        SecTarget::UprobeMulti {
+            retprobe,
+            binary,
+            pattern,
+        } => super::attach_uprobe_multi(prog.fd, &binary, &pattern, retprobe, targets.pid),
         SecTarget::Kprobe {
             retprobe,
             func,

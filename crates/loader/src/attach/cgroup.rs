@@ -58,22 +58,10 @@ pub fn attach_cgroup_fd(
     };
     match sys::link_create(&a) {
         Ok(link) => Ok(Link::bpf(LinkKind::Cgroup, target, link)),
+        // Kernels before cgroup links.
         Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-            // Kernels before cgroup links.
-            sys::prog_attach(prog, cgroup.as_fd(), attach_type, ALLOW_MULTI)
-                .map_err(|_| AttachError::sys(LinkKind::Cgroup, &*target, "BPF_LINK_CREATE", e))?;
-            let prog = prog
-                .try_clone_to_owned()
-                .map_err(|e| AttachError::sys(LinkKind::Cgroup, &*target, "dup", e))?;
-            Ok(Link::legacy(
-                LinkKind::Cgroup,
-                target,
-                Box::new(ProgAttach {
-                    prog,
-                    target: cgroup,
-                    attach_type,
-                }),
-            ))
+            prog_attach_legacy(prog, cgroup, attach_type, target)
+                .map_err(|_| AttachError::sys(LinkKind::Cgroup, name, "BPF_LINK_CREATE", e))
         }
         Err(e) => Err(AttachError::sys(
             LinkKind::Cgroup,
@@ -82,6 +70,39 @@ pub fn attach_cgroup_fd(
             e,
         )),
     }
+}
+
+/// Attaches with the legacy `BPF_PROG_ATTACH` (`BPF_F_ALLOW_MULTI`), as
+/// kernels before 5.7 need; dropping the link runs `BPF_PROG_DETACH`.
+pub fn attach_cgroup_legacy(prog: BorrowedFd<'_>, path: &Path, attach_type: u32) -> Result<Link> {
+    let cg = open_dir(LinkKind::Cgroup, path)?;
+    let target = format!(
+        "{} (attach type {attach_type}, BPF_PROG_ATTACH)",
+        path.display()
+    );
+    prog_attach_legacy(prog, cg, attach_type, target)
+}
+
+fn prog_attach_legacy(
+    prog: BorrowedFd<'_>,
+    cgroup: OwnedFd,
+    attach_type: u32,
+    target: String,
+) -> Result<Link> {
+    sys::prog_attach(prog, cgroup.as_fd(), attach_type, ALLOW_MULTI)
+        .map_err(|e| AttachError::sys(LinkKind::Cgroup, &*target, "BPF_PROG_ATTACH", e))?;
+    let prog = prog
+        .try_clone_to_owned()
+        .map_err(|e| AttachError::sys(LinkKind::Cgroup, &*target, "dup", e))?;
+    Ok(Link::legacy(
+        LinkKind::Cgroup,
+        target,
+        Box::new(ProgAttach {
+            prog,
+            target: cgroup,
+            attach_type,
+        }),
+    ))
 }
 
 /// A `BPF_PROG_ATTACH` attachment, undone by `BPF_PROG_DETACH`.

@@ -180,3 +180,40 @@ pub fn func_offset(path: &Path, func: &str) -> Result<u64> {
         "no function symbol of that name in .symtab or .dynsym",
     ))
 }
+
+/// File offsets of every defined `STT_FUNC` symbol of `.symtab` and
+/// `.dynsym` whose name matches glob `pattern` (`*`, `?`), as libbpf's
+/// uprobe.multi pattern resolution; sorted by name, one entry per distinct
+/// offset.
+pub fn func_offsets_matching(path: &Path, pattern: &str) -> Result<Vec<(String, u64)>> {
+    let kind = LinkKind::Uprobe;
+    let bytes = open(path)?;
+    let file = parse(kind, path, &bytes)?;
+    let endian = file.endian();
+    let mut out: Vec<(String, u64)> = Vec::new();
+    for s in file.symbols().chain(file.dynamic_symbols()) {
+        let raw = s.elf_symbol();
+        if raw.st_type() != STT_FUNC || s.is_undefined() {
+            continue;
+        }
+        let Ok(name) = s.name() else { continue };
+        let bare = name.split('@').next().unwrap_or(name);
+        if !super::kprobe::glob(pattern.as_bytes(), bare.as_bytes()) {
+            continue;
+        }
+        if let Some(off) = vaddr_to_offset(&file, raw.st_value(endian)) {
+            out.push((bare.to_string(), off));
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    out.dedup_by(|a, b| a.1 == b.1);
+    out.sort();
+    if out.is_empty() {
+        return Err(target_err(
+            kind,
+            &format!("{}:{pattern}", path.display()),
+            "no function symbol matches",
+        ));
+    }
+    Ok(out)
+}

@@ -130,6 +130,9 @@ fn hint(kind: LinkKind, call: &str, e: &io::Error) -> String {
         (LinkKind::Xdp | LinkKind::Tc | LinkKind::Tcx, libc::EEXIST) => {
             " (a program is already attached there)"
         }
+        (LinkKind::FlowDissector, libc::E2BIG) => {
+            " (this network namespace has its flow dissector already)"
+        }
         (LinkKind::Xdp, libc::EOPNOTSUPP) => {
             " (the driver has no native XDP: use generic (SKB) mode)"
         }

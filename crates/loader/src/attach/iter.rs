@@ -13,19 +13,53 @@ use crate::sys;
 /// `BPF_TRACE_ITER`.
 const BPF_TRACE_ITER: u32 = 28;
 
-/// Attaches an iterator program; `map` is the map to walk for
-/// `iter/bpf_map_elem` and `iter/bpf_sk_storage_map` (else `None`).
-pub fn attach_iter(prog: BorrowedFd<'_>, name: &str, map: Option<BorrowedFd<'_>>) -> Result<Link> {
-    // union bpf_iter_link_info { struct { __u32 map_fd; } map; ... }
-    let info = map.map(|m| (m.as_raw_fd() as u32).to_ne_bytes());
+/// What an iterator walks (`union bpf_iter_link_info`).
+#[derive(Debug, Clone, Copy, Default)]
+pub enum IterScope<'a> {
+    /// Everything of its kind (all tasks, all maps...).
+    #[default]
+    All,
+    /// The elements of this map (`iter/bpf_map_elem`,
+    /// `iter/bpf_sk_storage_map`).
+    Map(BorrowedFd<'a>),
+    /// The threads of one process (`iter/task`, `iter/task_file`...; 6.1+).
+    Process(u32),
+    /// One thread (`iter/task`...; 6.1+).
+    Thread(u32),
+}
+
+/// Attaches an iterator program (`name` only names the link) over `scope`.
+pub fn attach_iter(prog: BorrowedFd<'_>, name: &str, scope: IterScope<'_>) -> Result<Link> {
+    let mut info = [0u8; 12];
+    let mut put = |at: usize, v: u32| {
+        if let Some(d) = info.get_mut(at..at + 4) {
+            d.copy_from_slice(&v.to_ne_bytes());
+        }
+    };
+    // map { map_fd } | task { tid, pid, pid_fd }
+    let len = match scope {
+        IterScope::All => 0,
+        IterScope::Map(m) => {
+            put(0, m.as_raw_fd() as u32);
+            4
+        }
+        IterScope::Thread(tid) => {
+            put(0, tid);
+            12
+        }
+        IterScope::Process(pid) => {
+            put(4, pid);
+            12
+        }
+    };
     let a = sys::LinkCreate {
         prog_fd: prog,
         target: 0,
         attach_type: BPF_TRACE_ITER,
         flags: 0,
-        extra: match &info {
-            Some(b) => sys::LinkExtra::Iter(b),
-            None => sys::LinkExtra::None,
+        extra: match info.get(..len) {
+            Some(b) if !b.is_empty() => sys::LinkExtra::Iter(b),
+            _ => sys::LinkExtra::None,
         },
     };
     let link = sys::link_create(&a)

@@ -38,7 +38,7 @@ pub fn attach_kprobe(
     } else {
         func.to_string()
     };
-    let (ty, ret_bit) = pmu(LinkKind::Kprobe, "kprobe", "retprobe")?;
+    let (ty, ret_bit) = pmu(LinkKind::Kprobe, &target, "kprobe", "retprobe")?;
     let mut config = 0u64;
     if retprobe {
         let bit = ret_bit.ok_or_else(|| AttachError::Target {
@@ -83,28 +83,70 @@ pub fn attach_ksyscall(prog: BorrowedFd<'_>, name: &str, retprobe: bool) -> Resu
     attach_kprobe(prog, &syscall_function(name), 0, retprobe)
 }
 
-fn glob(pat: &[u8], s: &[u8]) -> bool {
-    match (pat.split_first(), s.split_first()) {
-        (None, None) => true,
-        (Some((b'*', rest)), _) => glob(rest, s) || (!s.is_empty() && glob(pat, &s[1..])),
-        (Some((b'?', rest)), Some((_, srest))) => glob(rest, srest),
-        (Some((p, rest)), Some((c, srest))) if p == c => glob(rest, srest),
-        _ => false,
+/// `*` and `?` glob match, in O(pattern x name) steps (one backtrack point,
+/// the last `*`).
+pub(crate) fn glob(pat: &[u8], s: &[u8]) -> bool {
+    let (mut p, mut i) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while i < s.len() {
+        match pat.get(p) {
+            Some(b'*') => {
+                star = Some((p, i));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || Some(&c) == s.get(i) => {
+                p += 1;
+                i += 1;
+            }
+            _ => match star {
+                Some((sp, si)) => {
+                    p = sp + 1;
+                    i = si + 1;
+                    star = Some((sp, si + 1));
+                }
+                None => return false,
+            },
+        }
     }
+    pat.get(p..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
+}
+
+/// Kernel functions that can be probed: tracefs `available_filter_functions`
+/// (`name [module]` lines), or, when ftrace is off and that file cannot be
+/// read, the text symbols of `/proc/kallsyms` (as libbpf 1.1 does).
+fn probeable_functions() -> Result<(String, Vec<String>)> {
+    let path = tracefs::root()?.join("available_filter_functions");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let names = text
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .collect();
+        return Ok((path.display().to_string(), names));
+    }
+    let k = "/proc/kallsyms";
+    let text = std::fs::read_to_string(k).map_err(|source| AttachError::Io {
+        path: k.into(),
+        source,
+    })?;
+    let names = text
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, ty, name) = (f.next()?, f.next()?, f.next()?);
+            matches!(ty, "t" | "T").then(|| name.to_string())
+        })
+        .collect();
+    Ok((k.into(), names))
 }
 
 /// Attaches one program to every kernel function matching `pattern`.
 pub fn attach_kprobe_multi(prog: BorrowedFd<'_>, pattern: &str, retprobe: bool) -> Result<Link> {
-    let path = tracefs::root()?.join("available_filter_functions");
-    let text = std::fs::read_to_string(&path).map_err(|source| AttachError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
-    let mut names: Vec<CString> = text
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
+    let (path, all) = probeable_functions()?;
+    let mut names: Vec<CString> = all
+        .iter()
         .filter(|n| glob(pattern.as_bytes(), n.as_bytes()))
-        .filter_map(|n| CString::new(n).ok())
+        .filter_map(|n| CString::new(n.as_str()).ok())
         .collect();
     names.sort();
     names.dedup();
@@ -112,7 +154,7 @@ pub fn attach_kprobe_multi(prog: BorrowedFd<'_>, pattern: &str, retprobe: bool) 
         return Err(AttachError::Target {
             kind: LinkKind::Kprobe,
             target: pattern.to_string(),
-            why: format!("no function in {} matches", path.display()),
+            why: format!("no function in {path} matches"),
         });
     }
     let a = sys::LinkCreate {
@@ -139,5 +181,10 @@ mod tests {
         assert!(super::glob(b"*sleep", b"do_nanosleep"));
         assert!(super::glob(b"do_?anosleep", b"do_nanosleep"));
         assert!(!super::glob(b"do_nano", b"do_nanosleep"));
+        assert!(super::glob(b"*", b""));
+        assert!(super::glob(b"a*b*c", b"axxbyyc"));
+        assert!(!super::glob(b"a*b*c", b"axxbyy"));
+        let long = vec![b'a'; 4000];
+        assert!(!super::glob(b"*a*a*a*a*a*a*a*a*b", &long));
     }
 }

@@ -44,6 +44,8 @@ pub enum LinkKind {
     Cgroup,
     /// `sk_lookup`: a network namespace.
     SkLookup,
+    /// `flow_dissector`: a network namespace.
+    FlowDissector,
     /// `socket`: a socket filter.
     SocketFilter,
     /// `perf_event`.
@@ -52,6 +54,10 @@ pub enum LinkKind {
     Iter,
     /// A struct_ops map.
     StructOps,
+    /// `netfilter`.
+    Netfilter,
+    /// `sk_msg`, `sk_skb/...`: a sockmap or sockhash.
+    Sockmap,
 }
 
 impl std::fmt::Display for LinkKind {
@@ -68,10 +74,13 @@ impl std::fmt::Display for LinkKind {
             LinkKind::Tc => "tc",
             LinkKind::Cgroup => "cgroup",
             LinkKind::SkLookup => "sk_lookup",
+            LinkKind::FlowDissector => "flow_dissector",
             LinkKind::SocketFilter => "socket filter",
             LinkKind::PerfEvent => "perf_event",
             LinkKind::Iter => "iter",
             LinkKind::StructOps => "struct_ops",
+            LinkKind::Netfilter => "netfilter",
+            LinkKind::Sockmap => "sockmap",
         })
     }
 }
@@ -150,6 +159,43 @@ impl Link {
         }
     }
 
+    /// Opens a BPF link pinned at `path` (libbpf's `bpf_link__open`). The
+    /// pin stays unless [`Link::unpin`] or [`Link::detach`] removes it;
+    /// dropping the value only closes this fd.
+    pub fn open_pinned(path: impl AsRef<Path>) -> Result<Link> {
+        let path = path.as_ref();
+        let err = |why: String| AttachError::Pin {
+            path: path.display().to_string(),
+            why,
+        };
+        let fd = sys::obj_get(path).map_err(|e| err(e.to_string()))?;
+        let info = sys::link_info(fd.as_fd()).map_err(|e| err(format!("not a BPF link ({e})")))?;
+        let kind = match info.link_type {
+            1 => LinkKind::RawTracepoint,
+            2 => LinkKind::Tracing,
+            3 => LinkKind::Cgroup,
+            4 => LinkKind::Iter,
+            5 => LinkKind::SkLookup,
+            6 => LinkKind::Xdp,
+            7 => LinkKind::PerfEvent,
+            8 | 12 => LinkKind::Kprobe,
+            9 => LinkKind::StructOps,
+            10 => LinkKind::Netfilter,
+            11 => LinkKind::Tcx,
+            14 => LinkKind::Sockmap,
+            t => return Err(err(format!("link type {t} is not one btfx knows"))),
+        };
+        Ok(Link {
+            kind,
+            target: path.display().to_string(),
+            held: Held::Bpf {
+                link: fd,
+                _perf: None,
+            },
+            pinned: Some(path.to_path_buf()),
+        })
+    }
+
     /// The family of the attachment.
     pub fn kind(&self) -> LinkKind {
         self.kind
@@ -219,6 +265,20 @@ impl Link {
             })?;
         }
         Ok(())
+    }
+
+    /// Replaces the attached program by `new_prog` without a gap
+    /// (`BPF_LINK_UPDATE`): BPF links of kinds the kernel can update (xdp,
+    /// tcx, cgroup, netns, struct_ops, iter...). Legacy attachments and
+    /// groups cannot.
+    pub fn update_program(&self, new_prog: BorrowedFd<'_>) -> Result<()> {
+        let fd = self.fd().ok_or_else(|| AttachError::Target {
+            kind: self.kind,
+            target: self.target.clone(),
+            why: "no BPF link to update (a legacy attachment or a group)".into(),
+        })?;
+        sys::link_update(fd, new_prog, None)
+            .map_err(|e| AttachError::sys(self.kind, &*self.target, "BPF_LINK_UPDATE", e))
     }
 
     /// Detaches now and reports failure (drop detaches too, silently). A

@@ -43,35 +43,46 @@ mod error;
 pub mod iter;
 pub mod kprobe;
 mod link;
+pub mod netfilter;
 pub mod perf_event;
+mod probe_events;
 pub mod raw_tp;
 pub mod section;
 pub mod sk_lookup;
 pub mod socket;
+pub mod sockmap;
+pub mod struct_ops;
 pub mod tc;
 pub mod tracefs;
 pub mod tracepoint;
 pub mod tracing;
 pub mod uprobe;
+pub mod uprobe_multi;
 pub mod usdt;
 pub mod usdt_spec;
 pub mod xdp;
 
 pub use auto::auto_attach;
-pub use cgroup::attach_cgroup;
+pub use cgroup::{attach_cgroup, attach_cgroup_legacy};
 pub use error::{AttachError, Result};
-pub use iter::{attach_iter, read_iter};
+pub use iter::{attach_iter, read_iter, IterScope};
 pub use kprobe::{attach_kprobe, attach_kprobe_multi, attach_ksyscall};
 pub use link::{Link, LinkKind};
+pub use netfilter::{attach_netfilter, NetfilterHook};
 pub use perf_event::{attach_perf_event, attach_software_event, SoftwareEvent};
-pub use raw_tp::attach_raw_tracepoint;
+pub use raw_tp::{attach_raw_tracepoint, attach_raw_tracepoint_cookie};
 pub use section::{parse_section, SecTarget};
-pub use sk_lookup::attach_sk_lookup;
+pub use sk_lookup::{attach_flow_dissector, attach_sk_lookup};
 pub use socket::attach_socket_filter;
+pub use sockmap::attach_sockmap;
+pub use struct_ops::attach_struct_ops;
 pub use tc::{attach_tc, attach_tcx, TcHook, TcOpts};
-pub use tracepoint::attach_tracepoint;
-pub use tracing::attach_tracing;
+pub use tracepoint::{
+    attach_tracepoint, attach_tracepoint_cookie, attach_tracepoint_with, PerfMethod,
+};
+pub use tracing::{attach_tracing, attach_tracing_cookie};
 pub use uprobe::{attach_uprobe, UprobeOpts};
+pub use uprobe_multi::attach_uprobe_multi;
 pub use usdt::{attach_usdt, UsdtManager, UsdtOpts};
 pub use xdp::{attach_xdp, attach_xdp_netlink, XdpMode};
 
@@ -117,6 +128,13 @@ pub struct Targets<'a> {
     pub perf_event: Option<SoftwareEvent>,
     /// XDP mode (`xdp` sections).
     pub xdp_mode: XdpMode,
+    /// Sockmap or sockhash for `sk_msg` and `sk_skb` programs.
+    pub sockmap: Option<BorrowedFd<'a>>,
+    /// BPF cookie (`bpf_get_attach_cookie()`) for the kinds that take one:
+    /// tracepoint, raw_tp, tp_btf/fentry/fexit/fmod_ret/lsm, uprobe.
+    pub cookie: Option<u64>,
+    /// Hook for `netfilter` programs.
+    pub netfilter: Option<NetfilterHook>,
     /// The object's USDT spec slots (usdt sections).
     pub usdt: Option<&'a UsdtManager>,
     /// Direction for `tc`/`classifier` sections (`tc/ingress`,

@@ -31,3 +31,11 @@ pub fn attach_raw_tracepoint(prog: BorrowedFd<'_>, name: &str) -> Result<Link> {
     })?;
     Ok(Link::bpf(LinkKind::RawTracepoint, name.to_string(), link))
 }
+
+/// As [`attach_raw_tracepoint`], with a BPF cookie (6.10+).
+pub fn attach_raw_tracepoint_cookie(prog: BorrowedFd<'_>, name: &str, cookie: u64) -> Result<Link> {
+    let link = sys::raw_tracepoint_open_cookie(prog, Some(name), cookie).map_err(|e| {
+        AttachError::sys(LinkKind::RawTracepoint, name, "BPF_RAW_TRACEPOINT_OPEN", e)
+    })?;
+    Ok(Link::bpf(LinkKind::RawTracepoint, name.to_string(), link))
+}

@@ -58,6 +58,15 @@ pub enum SecTarget {
         /// Offset (added to the symbol's, or the file offset itself).
         offset: u64,
     },
+    /// `uprobe.multi/<binary>:<pattern>`, `uretprobe.multi/...`.
+    UprobeMulti {
+        /// Return probe.
+        retprobe: bool,
+        /// Binary or library.
+        binary: String,
+        /// Glob of function names.
+        pattern: String,
+    },
     /// `usdt/<binary>:<provider>:<name>`.
     Usdt {
         /// Binary or library.
@@ -205,6 +214,28 @@ pub fn parse_section(section: &str) -> Result<SecTarget> {
             _ => SecTarget::None,
         });
     }
+    if let Some(rest) = after(
+        section,
+        &[
+            "uprobe.multi",
+            "uretprobe.multi",
+            "uprobe.multi.s",
+            "uretprobe.multi.s",
+        ],
+    ) {
+        let Some(rest) = rest else {
+            return Ok(SecTarget::None);
+        };
+        let (binary, pattern) = rest
+            .split_once(':')
+            .filter(|(b, p)| !b.is_empty() && !p.is_empty())
+            .ok_or_else(|| bad(section, "expected uprobe.multi/<binary>:<pattern>"))?;
+        return Ok(SecTarget::UprobeMulti {
+            retprobe: section.starts_with("uret"),
+            binary: binary.into(),
+            pattern: pattern.into(),
+        });
+    }
     if let Some(rest) = after(section, &["uprobe", "uretprobe", "uprobe.s", "uretprobe.s"]) {
         let Some(rest) = rest else {
             return Ok(SecTarget::None);
@@ -337,6 +368,15 @@ mod tests {
         );
         assert!(parse_section("uprobe/bin").is_err());
         assert_eq!(
+            parse_section("uretprobe.multi//bin/x:f*").unwrap(),
+            SecTarget::UprobeMulti {
+                retprobe: true,
+                binary: "/bin/x".into(),
+                pattern: "f*".into()
+            }
+        );
+        assert!(parse_section("uprobe.multi/bin").is_err());
+        assert_eq!(
             parse_section("usdt/./prog:btfx:tick").unwrap(),
             SecTarget::Usdt {
                 binary: "./prog".into(),
@@ -357,5 +397,45 @@ mod tests {
             parse_section("fentry/do_unlinkat").unwrap(),
             SecTarget::Tracing("do_unlinkat".into())
         );
+    }
+
+    /// Section names cut and spliced from real ones never panic the parser.
+    #[test]
+    fn mutated_names_do_not_panic() {
+        let seeds = [
+            "tp/syscalls/sys_enter_write",
+            "uprobe//usr/lib/libc.so.6:malloc+0x10",
+            "uretprobe.multi/bin:f*",
+            "usdt/./p:prov:name",
+            "kprobe/do_unlinkat+0x1f",
+            "ksyscall/openat",
+            "raw_tp.w/sys_enter",
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let alphabet = b"/:+0x9aZ*._- \0\xff";
+        for _ in 0..20_000 {
+            let seed = seeds[(next() % seeds.len() as u64) as usize].as_bytes();
+            let mut b = seed.to_vec();
+            for _ in 0..(next() % 4) {
+                let at = (next() % (b.len() as u64 + 1)) as usize;
+                match next() % 3 {
+                    0 => b.truncate(at),
+                    1 => b.insert(at, alphabet[(next() % alphabet.len() as u64) as usize]),
+                    _ => {
+                        if at < b.len() {
+                            b.remove(at);
+                        }
+                    }
+                }
+            }
+            let s = String::from_utf8_lossy(&b);
+            let _ = parse_section(&s);
+        }
     }
 }

@@ -66,3 +66,26 @@ pub fn attach_tracing(
         }
     }
 }
+
+/// As [`attach_tracing`], with a BPF cookie: `BPF_LINK_CREATE` with the
+/// expected attach type and `tracing.cookie` (5.19+; tp_btf 6.10+).
+pub fn attach_tracing_cookie(
+    prog: BorrowedFd<'_>,
+    expected_attach_type: u32,
+    target: &str,
+    cookie: u64,
+) -> Result<Link> {
+    let a = sys::LinkCreate {
+        prog_fd: prog,
+        target: 0,
+        attach_type: expected_attach_type,
+        flags: 0,
+        extra: sys::LinkExtra::Tracing {
+            target_btf_id: 0,
+            cookie,
+        },
+    };
+    let link = sys::link_create(&a)
+        .map_err(|e| AttachError::sys(LinkKind::Tracing, target, "BPF_LINK_CREATE", e))?;
+    Ok(Link::bpf(LinkKind::Tracing, target.to_string(), link))
+}

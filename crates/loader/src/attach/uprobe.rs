@@ -5,8 +5,8 @@
 //! and a `BPF_PERF_EVENT` link on it, as libbpf's
 //! `bpf_program__attach_uprobe_opts`. A pid limits the probe to one process
 //! (`perf_event_open(pid, cpu = -1)`); without one it fires in every process
-//! (`pid = -1, cpu = 0`). Kernels without the PMU (before 4.17) would need
-//! tracefs `uprobe_events`, which btfx does not write.
+//! (`pid = -1, cpu = 0`). Kernels without the PMU (before 4.17) get a
+//! tracefs `uprobe_events` probe instead ([`super::probe_events`]).
 
 use std::os::fd::BorrowedFd;
 use std::path::Path;
@@ -28,11 +28,19 @@ pub struct UprobeOpts {
     pub ref_ctr_offset: u64,
     /// `bpf_get_attach_cookie()` value.
     pub cookie: u64,
+    /// Use a tracefs `uprobe_events` probe instead of the uprobe PMU (what
+    /// kernels before 4.17 need; also chosen when the PMU is missing).
+    pub legacy_tracefs: bool,
 }
 
 /// A dynamic PMU's type and the bit of `config` that its `format/<field>`
 /// names (`config:0`).
-pub(crate) fn pmu(kind: LinkKind, name: &str, field: &str) -> Result<(u32, Option<u32>)> {
+pub(crate) fn pmu(
+    kind: LinkKind,
+    target: &str,
+    name: &str,
+    field: &str,
+) -> Result<(u32, Option<u32>)> {
     let dir = Path::new("/sys/bus/event_source/devices").join(name);
     let read = |p: &Path| {
         std::fs::read_to_string(p).map_err(|source| AttachError::Io {
@@ -46,7 +54,7 @@ pub(crate) fn pmu(kind: LinkKind, name: &str, field: &str) -> Result<(u32, Optio
         Err(AttachError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             return Err(AttachError::Target {
                 kind,
-                target: name.to_string(),
+                target: target.to_string(),
                 why: format!(
                     "this kernel has no {name} PMU ({} missing): it needs CONFIG_{}_EVENTS; btfx does not fall back to tracefs {name}_events",
                     ty_path.display(),
@@ -58,7 +66,7 @@ pub(crate) fn pmu(kind: LinkKind, name: &str, field: &str) -> Result<(u32, Optio
     };
     let ty: u32 = ty.trim().parse().map_err(|_| AttachError::Target {
         kind,
-        target: name.to_string(),
+        target: target.to_string(),
         why: format!("{}: not a number", ty_path.display()),
     })?;
     let bit = read(&dir.join("format").join(field))
@@ -105,7 +113,13 @@ pub(crate) fn attach_uprobe_at(
     target: String,
     opts: &UprobeOpts,
 ) -> Result<Link> {
-    let (ty, ret_bit) = pmu(kind, "uprobe", "retprobe")?;
+    let pmu_there = Path::new("/sys/bus/event_source/devices/uprobe/type").exists();
+    if opts.legacy_tracefs || !pmu_there {
+        return super::probe_events::attach_uprobe_tracefs(
+            kind, prog, path, file_off, target, opts,
+        );
+    }
+    let (ty, ret_bit) = pmu(kind, &target, "uprobe", "retprobe")?;
     let mut config = 0u64;
     if opts.retprobe {
         let bit = ret_bit.ok_or_else(|| AttachError::Target {

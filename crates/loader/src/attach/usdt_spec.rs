@@ -41,6 +41,12 @@ pub fn notes(file: &ElfFile64<'_>) -> Result<Vec<UsdtNote>, String> {
     };
     let data = sec.data().map_err(|e| format!(".note.stapsdt: {e}"))?;
     let base = file.section_by_name(".stapsdt.base").map(|s| s.address());
+    parse_notes(data, base)
+}
+
+/// Parses the bytes of a `.note.stapsdt` section; `base` is the address of
+/// `.stapsdt.base` in the file, if it has one.
+pub fn parse_notes(data: &[u8], base: Option<u64>) -> Result<Vec<UsdtNote>, String> {
     let mut out = Vec::new();
     let mut off = 0usize;
     let align4 = |n: usize| n.checked_add(3).map(|x| x & !3);
@@ -221,6 +227,50 @@ pub fn encode_spec(args: &str, cookie: u64) -> Result<[u8; SPEC_SIZE], String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn note(desc: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend(8u32.to_le_bytes());
+        v.extend((desc.len() as u32).to_le_bytes());
+        v.extend(3u32.to_le_bytes());
+        v.extend(b"stapsdt\0");
+        v.extend(desc);
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+        v
+    }
+
+    #[test]
+    fn notes_and_damaged_notes() {
+        let mut d = Vec::new();
+        d.extend(0x1000u64.to_le_bytes());
+        d.extend(0x2000u64.to_le_bytes());
+        d.extend(0x4000u64.to_le_bytes());
+        d.extend(b"prov\0probe\0-4@%edi\0");
+        let ok = note(&d);
+        let n = parse_notes(&ok, Some(0x2100)).unwrap();
+        assert_eq!(n.len(), 1);
+        assert_eq!((n[0].addr, n[0].semaphore), (0x1100, 0x4000));
+        assert_eq!(
+            (n[0].provider.as_str(), n[0].name.as_str()),
+            ("prov", "probe")
+        );
+        // Truncated in the header, in the descriptor, and a short descriptor.
+        let mut two = ok.clone();
+        two.extend(&ok[..8]);
+        let e = parse_notes(&two, None).unwrap_err();
+        assert!(e.contains(&format!("offset {:#x}", ok.len())), "{e}");
+        assert!(parse_notes(&ok[..ok.len() - 8], None)
+            .unwrap_err()
+            .contains("past the section"));
+        let short = note(&[0u8; 10]);
+        assert!(parse_notes(&short, None).unwrap_err().contains("too short"));
+        // A huge size does not overflow or allocate.
+        let mut huge = ok.clone();
+        huge[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(parse_notes(&huge, None).is_err());
+    }
 
     #[test]
     fn args() {

@@ -15,6 +15,7 @@ const BPF_PROG_DETACH: u32 = 9;
 const BPF_OBJ_GET_INFO_BY_FD: u32 = 15;
 const BPF_RAW_TRACEPOINT_OPEN: u32 = 17;
 const BPF_LINK_CREATE: u32 = 28;
+const BPF_LINK_UPDATE: u32 = 29;
 const BPF_ITER_CREATE: u32 = 33;
 const BPF_LINK_DETACH: u32 = 34;
 
@@ -47,6 +48,32 @@ pub enum LinkExtra<'a> {
         flags: u32,
         /// Function names.
         syms: &'a [std::ffi::CString],
+    },
+    /// `uprobe_multi`: one binary, several file offsets (6.6+).
+    UprobeMulti {
+        /// The binary's path.
+        path: &'a std::ffi::CStr,
+        /// File offsets to probe.
+        offsets: &'a [u64],
+        /// Reference counter offsets (empty, or one per offset).
+        ref_ctr_offsets: &'a [u64],
+        /// BPF cookies (empty, or one per offset).
+        cookies: &'a [u64],
+        /// `BPF_F_UPROBE_MULTI_RETURN` (1) for return probes.
+        flags: u32,
+        /// Only this process (0: all).
+        pid: u32,
+    },
+    /// `netfilter`: protocol family, hook, priority, flags (6.4+).
+    Netfilter {
+        /// `NFPROTO_IPV4` (2) or `NFPROTO_IPV6` (10).
+        pf: u32,
+        /// `NF_INET_PRE_ROUTING` (0) ... `NF_INET_POST_ROUTING` (4).
+        hooknum: u32,
+        /// Priority among the hook's functions.
+        priority: i32,
+        /// `BPF_F_NETFILTER_IP_DEFRAG` (1).
+        flags: u32,
     },
     /// `tcx.relative_fd` or `relative_id` and `expected_revision`.
     Tcx {
@@ -98,6 +125,43 @@ pub fn link_create(a: &LinkCreate<'_>) -> io::Result<OwnedFd> {
             attr.u32(20, sym_ptrs.len() as u32);
             attr.ptr(24, &sym_ptrs);
         }
+        LinkExtra::UprobeMulti {
+            path,
+            offsets,
+            ref_ctr_offsets,
+            cookies,
+            flags,
+            pid,
+        } => {
+            let n = offsets.len();
+            if (!ref_ctr_offsets.is_empty() && ref_ctr_offsets.len() != n)
+                || (!cookies.is_empty() && cookies.len() != n)
+            {
+                return Err(io::Error::from_raw_os_error(libc::EINVAL));
+            }
+            attr.u64(16, path.as_ptr() as usize as u64);
+            attr.ptr(24, offsets);
+            if !ref_ctr_offsets.is_empty() {
+                attr.ptr(32, ref_ctr_offsets);
+            }
+            if !cookies.is_empty() {
+                attr.ptr(40, cookies);
+            }
+            attr.u32(48, n as u32);
+            attr.u32(52, flags);
+            attr.u32(56, pid);
+        }
+        LinkExtra::Netfilter {
+            pf,
+            hooknum,
+            priority,
+            flags,
+        } => {
+            attr.u32(16, pf);
+            attr.u32(20, hooknum);
+            attr.u32(24, priority as u32);
+            attr.u32(28, flags);
+        }
         LinkExtra::Iter(info) => {
             attr.ptr(16, info);
             attr.u32(24, info.len() as u32);
@@ -110,7 +174,8 @@ pub fn link_create(a: &LinkCreate<'_>) -> io::Result<OwnedFd> {
             attr.u64(24, expected_revision);
         }
     }
-    // `iter_info` and the kprobe.multi names are borrowed from `a`, and
+    // `iter_info`, the uprobe.multi arrays (checked to hold `cnt` entries)
+    // and the kprobe.multi names are borrowed from `a`, and
     // `sym_ptrs` lives in this frame, across the call.
     bpf(BPF_LINK_CREATE, &mut attr).and_then(owned)
 }
@@ -119,6 +184,16 @@ pub fn link_create(a: &LinkCreate<'_>) -> io::Result<OwnedFd> {
 /// tracepoint `name`, or (with `None`) a BTF-attached tracing program to the
 /// target it was loaded for. Returns the link fd.
 pub fn raw_tracepoint_open(prog: BorrowedFd<'_>, name: Option<&str>) -> io::Result<OwnedFd> {
+    raw_tracepoint_open_cookie(prog, name, 0)
+}
+
+/// As [`raw_tracepoint_open`], with a BPF cookie (`raw_tracepoint.cookie`,
+/// 6.10+; older kernels refuse a non-zero one with `EINVAL`).
+pub fn raw_tracepoint_open_cookie(
+    prog: BorrowedFd<'_>,
+    name: Option<&str>,
+    cookie: u64,
+) -> io::Result<OwnedFd> {
     let cname = match name {
         Some(n) => {
             if n.as_bytes().contains(&0) {
@@ -135,8 +210,26 @@ pub fn raw_tracepoint_open(prog: BorrowedFd<'_>, name: Option<&str>) -> io::Resu
         attr.ptr(0, c);
     }
     attr.u32(8, raw(prog));
+    attr.u64(16, cookie);
     // `cname` lives until the end of this function.
     bpf(BPF_RAW_TRACEPOINT_OPEN, &mut attr).and_then(owned)
+}
+
+/// `BPF_LINK_UPDATE`: puts `new_prog` in place of the link's program
+/// (with `old_prog`, only if that one is attached: `BPF_F_REPLACE`).
+pub fn link_update(
+    link: BorrowedFd<'_>,
+    new_prog: BorrowedFd<'_>,
+    old_prog: Option<BorrowedFd<'_>>,
+) -> io::Result<()> {
+    let mut attr = Attr::new();
+    attr.u32(0, raw(link));
+    attr.u32(4, raw(new_prog));
+    if let Some(old) = old_prog {
+        attr.u32(8, 1 << 2); // BPF_F_REPLACE
+        attr.u32(12, raw(old));
+    }
+    bpf(BPF_LINK_UPDATE, &mut attr).map(|_| ())
 }
 
 /// `BPF_LINK_DETACH`: detaches the link's program now (the fd stays open
@@ -233,29 +326,56 @@ pub fn pin_fd(fd: impl AsFd, path: &std::path::Path) -> io::Result<()> {
     bpf(super::BPF_OBJ_PIN, &mut attr).map(|_| ())
 }
 
+/// What attaching needs to know of a map (the head of `struct
+/// bpf_map_info`), with plain numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MapFacts {
+    /// `type` (`enum bpf_map_type`).
+    pub map_type: u32,
+    /// Kernel map id.
+    pub id: u32,
+    /// `key_size`.
+    pub key_size: u32,
+    /// `value_size`.
+    pub value_size: u32,
+    /// `max_entries`.
+    pub max_entries: u32,
+    /// `map_flags`.
+    pub map_flags: u32,
+}
+
+/// `BPF_OBJ_GET_INFO_BY_FD` of a map: type, id, sizes and flags.
+pub fn map_facts(map: BorrowedFd<'_>) -> io::Result<MapFacts> {
+    let mut info = [0u8; 24];
+    let mut attr = Attr::new();
+    attr.u32(0, raw(map));
+    attr.u32(4, info.len() as u32);
+    // The kernel writes up to 24 bytes into `info`, owned by this frame.
+    attr.u64(8, info.as_mut_ptr() as usize as u64);
+    bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    let u = |o: usize| u32::from_ne_bytes([info[o], info[o + 1], info[o + 2], info[o + 3]]);
+    Ok(MapFacts {
+        map_type: u(0),
+        id: u(4),
+        key_size: u(8),
+        value_size: u(12),
+        max_entries: u(16),
+        map_flags: u(20),
+    })
+}
+
 /// `BPF_MAP_LOOKUP_ELEM` of a map that is not per-CPU: the value of `key`
 /// (`None` when absent). Kept for the attach tests until the runtime map
 /// API lands.
 #[doc(hidden)]
 pub fn lookup_for_tests(map: BorrowedFd<'_>, key: &[u8]) -> io::Result<Option<Vec<u8>>> {
-    // struct bpf_map_info: type, id, key_size, value_size.
-    let mut info = [0u8; 16];
-    let mut attr = Attr::new();
-    attr.u32(0, raw(map));
-    attr.u32(4, info.len() as u32);
-    // The kernel writes up to 16 bytes into `info`, owned by this frame.
-    attr.u64(8, info.as_mut_ptr() as usize as u64);
-    bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
-    let u = |o: usize| u32::from_ne_bytes([info[o], info[o + 1], info[o + 2], info[o + 3]]);
+    let f = map_facts(map)?;
     // Per-CPU hash, array, LRU hash and cgroup storage hold one value per
     // possible CPU: refused here.
-    if matches!(u(0), 5 | 6 | 10 | 21) {
+    if matches!(f.map_type, 5 | 6 | 10 | 21) || key.len() != f.key_size as usize {
         return Err(io::Error::from_raw_os_error(libc::EINVAL));
     }
-    if key.len() != u(8) as usize {
-        return Err(io::Error::from_raw_os_error(libc::EINVAL));
-    }
-    let mut value = vec![0u8; u(12) as usize];
+    let mut value = vec![0u8; f.value_size as usize];
     let mut attr = Attr::new();
     attr.u32(0, raw(map));
     attr.ptr(8, key);
@@ -266,4 +386,37 @@ pub fn lookup_for_tests(map: BorrowedFd<'_>, key: &[u8]) -> io::Result<Option<Ve
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+const BPF_MAP_CREATE: u32 = 0;
+const BPF_MAP_DELETE_ELEM: u32 = 3;
+
+/// `BPF_MAP_CREATE` of a `BPF_MAP_TYPE_STRUCT_OPS` map (one entry, key
+/// `u32`) whose value is vmlinux BTF type `vmlinux_value_type_id`
+/// (`struct bpf_struct_ops_<name>`); `flags` may hold `BPF_F_LINK`.
+pub fn struct_ops_map_create(
+    name: &str,
+    value_size: u32,
+    vmlinux_value_type_id: u32,
+    flags: u32,
+) -> io::Result<OwnedFd> {
+    let mut attr = Attr::new();
+    attr.u32(0, 26);
+    attr.u32(4, 4);
+    attr.u32(8, value_size);
+    attr.u32(12, 1);
+    attr.u32(16, flags);
+    attr.bytes(28, &super::name16(name));
+    attr.u32(60, vmlinux_value_type_id);
+    bpf(BPF_MAP_CREATE, &mut attr).and_then(owned)
+}
+
+/// `BPF_MAP_DELETE_ELEM` of key 0 of a struct_ops map: unregisters a
+/// struct_ops map registered without a link.
+pub fn struct_ops_unregister(map: BorrowedFd<'_>) -> io::Result<()> {
+    let key = 0u32.to_ne_bytes();
+    let mut attr = Attr::new();
+    attr.u32(0, raw(map));
+    attr.ptr(8, &key);
+    bpf(BPF_MAP_DELETE_ELEM, &mut attr).map(|_| ())
 }

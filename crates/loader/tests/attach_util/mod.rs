@@ -6,7 +6,10 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::path::PathBuf;
 
 use loader::attach::Prog;
-use loader::{load, LoadOptions, Loaded, ProgOutcome};
+use loader::{load, LoadOptions, ProgOutcome};
+
+/// The loader's result type (one place to change when its API moves).
+pub type Loaded = loader::Loaded;
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -81,14 +84,69 @@ pub fn count(map: BorrowedFd<'_>, slot: u32) -> u64 {
 
 /// Writes `value` (4 bytes) at `slot` of an array map.
 pub fn set_u32(l: &Loaded, map_name: &str, slot: u32, value: u32) {
-    let m = l.maps.iter().find(|m| m.name == map_name).unwrap();
-    loader::sys::map_update(
-        m.fd().unwrap(),
-        &slot.to_ne_bytes(),
-        &value.to_ne_bytes(),
-        0,
-    )
-    .unwrap();
+    update(map(l, map_name), &slot.to_ne_bytes(), &value.to_ne_bytes());
+}
+
+/// `BPF_MAP_UPDATE_ELEM` (flags 0).
+pub fn update(map: BorrowedFd<'_>, key: &[u8], value: &[u8]) {
+    loader::sys::map_update(map, key, value, 0).unwrap();
+}
+
+/// Loads hand-built instructions as a program of `prog_type` with
+/// `expected_attach_type` (and `attach_btf_id` in vmlinux), license GPL:
+/// for programs the loader cannot build from a section.
+pub fn raw_prog(
+    prog_type: u32,
+    expected_attach_type: u32,
+    insns: &[u8],
+    name: &str,
+    attach_btf_id: u32,
+) -> std::os::fd::OwnedFd {
+    loader::sys::prog_load(&loader::sys::ProgLoad {
+        prog_type: loader::ProgramType::from_raw(prog_type),
+        expected_attach_type: (expected_attach_type != 0)
+            .then(|| loader::AttachType::from_raw(expected_attach_type)),
+        insns,
+        license: b"GPL\0",
+        name,
+        attach_btf_id,
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("{name}: {} {}", e.error, e.log))
+}
+
+/// Kernel id of a program.
+pub fn prog_id(prog: BorrowedFd<'_>) -> u32 {
+    loader::sys::prog_info(prog).unwrap().0
+}
+
+/// A loaded program's name, section, and (id, fd) or its load errno.
+pub type Outcome<'a> = (&'a str, &'a str, Result<(u32, BorrowedFd<'a>), i32>);
+
+/// The programs of a load.
+pub fn outcomes(l: &Loaded) -> Vec<Outcome<'_>> {
+    l.programs
+        .iter()
+        .map(|p| {
+            let o = match &p.outcome {
+                ProgOutcome::Loaded { id, fd } => Ok((*id, fd.as_fd())),
+                ProgOutcome::Failed(f) => Err(f.errno),
+                ProgOutcome::Skipped => Err(0),
+            };
+            (p.name.as_str(), p.section.as_str(), o)
+        })
+        .collect()
+}
+
+/// Loads `elf` with LIBBPF_PIN_BY_NAME maps under `pin_root`; `None` when
+/// the loader refuses the object.
+pub fn load_with_pin_root(elf: &[u8], name: &str, pin_root: &std::path::Path) -> Option<Loaded> {
+    let opts = LoadOptions {
+        obj_name: name.into(),
+        pin_root: Some(pin_root.to_path_buf()),
+        ..LoadOptions::default()
+    };
+    load(elf, &opts).ok()
 }
 
 /// This process's tgid.
@@ -172,4 +230,52 @@ pub fn send_udp(from: &str, to: &str, n: usize) {
     for i in 0..n {
         s.send_to(&[i as u8; 8], (to, PORT)).unwrap();
     }
+}
+
+/// One BPF instruction, little-endian.
+pub fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
+    let mut b = [0u8; 8];
+    b[0] = code;
+    b[1] = dst | (src << 4);
+    b[2..4].copy_from_slice(&off.to_le_bytes());
+    b[4..8].copy_from_slice(&imm.to_le_bytes());
+    b
+}
+
+/// `r0 = ret; exit`, or (with `count`, an array map of u64) first
+/// `count[0] += 1`: for programs the loader cannot build from a section.
+pub fn counting_body(ret: i32, count: Option<&std::os::fd::OwnedFd>) -> Vec<u8> {
+    use std::os::fd::AsRawFd;
+    let mut v = Vec::new();
+    if let Some(map) = count {
+        v.extend(insn(0x18, 1, 1, 0, map.as_raw_fd())); // r1 = map (ld_imm64)
+        v.extend(insn(0, 0, 0, 0, 0));
+        v.extend(insn(0x62, 10, 0, -4, 0)); // *(u32 *)(r10 - 4) = 0
+        v.extend(insn(0xbf, 2, 10, 0, 0)); // r2 = r10
+        v.extend(insn(0x07, 2, 0, 0, -4)); // r2 += -4
+        v.extend(insn(0x85, 0, 0, 0, 1)); // call bpf_map_lookup_elem
+        v.extend(insn(0x15, 0, 0, 2, 0)); // if r0 == 0 goto +2
+        v.extend(insn(0xb7, 1, 0, 0, 1)); // r1 = 1
+        v.extend(insn(0xdb, 0, 1, 0, 0)); // lock *(u64 *)(r0 + 0) += r1
+    }
+    v.extend(insn(0xb7, 0, 0, 0, ret)); // r0 = ret
+    v.extend(insn(0x95, 0, 0, 0, 0)); // exit
+    v
+}
+
+/// A one-slot u64 array map.
+pub fn counter_map(name: &str) -> std::os::fd::OwnedFd {
+    counter_map_raw(name)
+}
+
+fn counter_map_raw(name: &str) -> std::os::fd::OwnedFd {
+    loader::sys::map_create(&loader::sys::MapCreate {
+        map_type: loader::MapType::Array,
+        key_size: 4,
+        value_size: 8,
+        max_entries: 1,
+        name,
+        ..Default::default()
+    })
+    .unwrap()
 }
