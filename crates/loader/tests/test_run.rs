@@ -51,6 +51,20 @@ fn runs_xdp_tc_socket_and_raw_tp() {
 
         let r = TestRun::new(&[0u8; 100]).run(prog(&l, "tc_len")).unwrap();
         assert_eq!(r.retval, 100, "skb->len");
+        // A struct __sk_buff context in and out: cb[0] (offset 48) and
+        // priority (offset 32) go in, come back; the rest stays zero.
+        let mut skb = [0u8; 192];
+        skb[32..36].copy_from_slice(&5u32.to_ne_bytes());
+        skb[48..52].copy_from_slice(&0x1234u32.to_ne_bytes());
+        let r = TestRun::new(&[0u8; 100])
+            .ctx(&skb)
+            .ctx_out(192)
+            .run(prog(&l, "tc_len"))
+            .unwrap();
+        assert_eq!(r.retval, 100);
+        assert_eq!(r.ctx.len(), 192);
+        assert_eq!(r.ctx[32..36], 5u32.to_ne_bytes());
+        assert_eq!(r.ctx[48..52], 0x1234u32.to_ne_bytes());
         let r = TestRun::new(&[0u8; 60]).run(prog(&l, "sock_keep")).unwrap();
         assert_eq!(r.retval, 4, "the .rodata 'keep'");
 
