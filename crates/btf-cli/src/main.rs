@@ -38,6 +38,9 @@ enum Cmd {
     Reloc(cmd::reloc::Args),
     /// Load a BPF object's maps and programs into the running kernel.
     Load(cmd::load::Args),
+    /// Load, set globals, attach every program, stream ring/perf buffer
+    /// events and bpf_printk lines decoded by BTF, dump the maps, detach.
+    Run(cmd::run::Args),
     /// Relocation matrix of a BPF object over many kernel BTFs (which relocations fail where).
     Check(cmd::check::Args),
     /// What changed between two BTFs (types, members, offsets, sizes, enum values).
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Cmd::Gen(a) => cmd::gen::run(a),
         Cmd::Reloc(a) => cmd::reloc::run(a),
         Cmd::Load(a) => cmd::load::run(a),
+        Cmd::Run(a) => cmd::run::run(a),
         Cmd::Check(a) => cmd::check::run(a),
         Cmd::Diff(a) => cmd::diff::run(a),
         Cmd::Field(a) => cmd::field::run(a),

@@ -44,6 +44,7 @@ pub mod path;
 mod resolve;
 mod types;
 mod validate;
+pub mod value;
 pub mod write;
 
 pub use crate::btf::{Btf, ParseOptions, MAX_TYPES};

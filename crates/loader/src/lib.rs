@@ -34,14 +34,18 @@ pub mod externs;
 pub mod link;
 pub mod load;
 mod loaded;
+pub mod map_ops;
 pub mod maps;
 pub mod open;
+pub mod perfbuf;
 mod pin;
 mod progload;
 pub mod progtype;
+pub mod ringbuf;
 /// The ELF object model (the `btfx-bpf-object` crate), re-exported.
 pub use bpf_object as object;
 pub mod sys;
+pub mod test_run;
 
 pub use error::{Error, Result};
 pub use load::{load, LoadOptions};

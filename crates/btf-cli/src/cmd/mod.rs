@@ -9,3 +9,4 @@ pub mod gen;
 pub mod load;
 pub mod min_core;
 pub mod reloc;
+pub mod run;

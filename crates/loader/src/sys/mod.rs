@@ -752,6 +752,18 @@ mod census;
 mod info;
 mod types;
 pub use census::{Census, Counted, Leaks};
+mod maps;
+pub use maps::{map_btf_ids, map_freeze_fd, map_info as map_info_of, percpu_value_len, MapHandle};
+mod epoll;
+mod mmap;
+mod perf_output;
+mod signal;
+mod test_run;
+pub use epoll::Epoll;
+pub use mmap::{page_size, PerfRing, RingbufMaps};
+pub use perf_output::open_bpf_output;
+pub use signal::StopSignals;
+pub use test_run::{prog_test_run_with, TestRunArgs, TestRunOut};
 
 mod link;
 pub use link::{

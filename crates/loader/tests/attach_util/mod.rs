@@ -69,7 +69,8 @@ pub fn map<'a>(l: &'a Loaded, name: &str) -> BorrowedFd<'a> {
         .iter()
         .find(|m| m.name == name)
         .unwrap_or_else(|| panic!("no map {name}"))
-        .fd
+        .fd()
+        .unwrap_or_else(|| panic!("map {name} was not created"))
         .as_fd()
 }
 
@@ -88,7 +89,7 @@ pub fn set_u32(l: &Loaded, map_name: &str, slot: u32, value: u32) {
 
 /// `BPF_MAP_UPDATE_ELEM` (flags 0).
 pub fn update(map: BorrowedFd<'_>, key: &[u8], value: &[u8]) {
-    loader::sys::map_update(&map.try_clone_to_owned().unwrap(), key, value, 0).unwrap();
+    loader::sys::map_update(map, key, value, 0).unwrap();
 }
 
 /// Loads hand-built instructions as a program of `prog_type` with
@@ -102,8 +103,9 @@ pub fn raw_prog(
     attach_btf_id: u32,
 ) -> std::os::fd::OwnedFd {
     loader::sys::prog_load(&loader::sys::ProgLoad {
-        prog_type,
-        expected_attach_type,
+        prog_type: loader::ProgramType::from_raw(prog_type),
+        expected_attach_type: (expected_attach_type != 0)
+            .then(|| loader::AttachType::from_raw(expected_attach_type)),
         insns,
         license: b"GPL\0",
         name,
@@ -115,9 +117,7 @@ pub fn raw_prog(
 
 /// Kernel id of a program.
 pub fn prog_id(prog: BorrowedFd<'_>) -> u32 {
-    loader::sys::prog_info(&prog.try_clone_to_owned().unwrap())
-        .unwrap()
-        .0
+    loader::sys::prog_info(prog).unwrap().0
 }
 
 /// A loaded program's name, section, and (id, fd) or its load errno.
@@ -130,7 +130,8 @@ pub fn outcomes(l: &Loaded) -> Vec<Outcome<'_>> {
         .map(|p| {
             let o = match &p.outcome {
                 ProgOutcome::Loaded { id, fd } => Ok((*id, fd.as_fd())),
-                ProgOutcome::Rejected { errno, .. } => Err(*errno),
+                ProgOutcome::Failed(f) => Err(f.errno),
+                ProgOutcome::Skipped => Err(0),
             };
             (p.name.as_str(), p.section.as_str(), o)
         })
@@ -269,7 +270,7 @@ pub fn counter_map(name: &str) -> std::os::fd::OwnedFd {
 
 fn counter_map_raw(name: &str) -> std::os::fd::OwnedFd {
     loader::sys::map_create(&loader::sys::MapCreate {
-        map_type: 2,
+        map_type: loader::MapType::Array,
         key_size: 4,
         value_size: 8,
         max_entries: 1,
