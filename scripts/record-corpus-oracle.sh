@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Record libbpf 1.1's outcome for every corpus object and every real-world
+# object (fixtures/bpf/corpus/*.bpf.o, fixtures/bpf/real/*/*.o) into
+# fixtures/oracle/load/corpus/ (see its README.md for the format).
+#
+# Must run as root on the recording kernel (bpf(2) allowed, bpffs on
+# /sys/fs/bpf). Needs a C compiler, libbpf-dev (1.1), libelf and zlib.
+# LIBBPF_PIN_BY_NAME maps are pinned under a private directory that is
+# removed afterwards.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+OUT=fixtures/oracle/load/corpus
+PIN=/sys/fs/bpf/btfx-corpus-oracle
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp" "$PIN"' EXIT
+mkdir -p "$OUT" "$PIN"
+
+cc -O2 -Wall -o "$tmp/rec" scripts/record-corpus-oracle.c -lbpf -lelf -lz
+
+record() { # <object> <stem>
+	"$tmp/rec" "$1" "$PIN" "$OUT/$2.txt" "$OUT/$2.maps" 2>"$OUT/$2.log" || true
+	# Normalise what changes from run to run: fds, ids, timings.
+	sed -i -E -e 's/fd=[0-9]+/fd=<N>/g' -e 's/verification time [0-9]+ usec/verification time <N> usec/' "$OUT/$2.log"
+	[[ -s $OUT/$2.maps ]] || rm -f "$OUT/$2.maps"
+	rm -rf "${PIN:?}"/*
+}
+
+for o in fixtures/bpf/corpus/*.bpf.o; do
+	record "$o" "$(basename "$o" .bpf.o)"
+done
+for o in fixtures/bpf/real/*/*.o; do
+	pkg=$(basename "$(dirname "$o")")
+	record "$o" "real.$pkg.$(basename "$o" .o)"
+done
+
+{
+	echo "recorded $(date -u +%Y-%m-%d) on $(uname -r) $(uname -m)"
+	dpkg-query -W -f='${Package} ${Version}\n' libbpf1 libbpf-dev
+	clang-19 --version | head -n1
+} >"$OUT/VERSIONS"
