@@ -32,7 +32,7 @@ for o in fixtures/bpf/corpus/*.bpf.o; do
 done
 for o in fixtures/bpf/real/*/*.o; do
 	pkg=$(basename "$(dirname "$o")")
-	record "$o" "real.$pkg.$(basename "$o" .o)"
+	record "$o" "real__${pkg}__$(basename "$o" .o)"
 done
 
 {

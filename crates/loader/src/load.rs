@@ -9,7 +9,7 @@ use btf::{Btf, Endian, Kind, TypeId};
 use crate::btffix::{self, BtfFeatures};
 use crate::externs;
 use crate::link::{self, Chunk, LinkCtx};
-use crate::maps::{self, MapDef, ARRAY_OF_MAPS, HASH_OF_MAPS, PROG_ARRAY};
+use crate::maps::{self, MapDef, ARRAY_OF_MAPS, HASH_OF_MAPS};
 use crate::object::{Insn, Object, Program};
 use crate::progtype;
 use crate::sys;
@@ -71,8 +71,10 @@ pub enum ProgOutcome {
 /// A created map.
 #[derive(Debug)]
 pub struct MapResult {
-    /// Map name.
+    /// Map name (libbpf's `bpf_map__name()`).
     pub name: String,
+    /// The name the kernel holds (at most 15 bytes).
+    pub kernel_name: String,
     /// `map_type`.
     pub map_type: u32,
     /// Kernel map id.
@@ -192,8 +194,8 @@ fn create_map(m: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<OwnedFd> {
         None => None,
     };
     let use_btf = btf_fd.is_some()
-        && m.btf_value.0 != 0
-        && !matches!(m.map_type, ARRAY_OF_MAPS | HASH_OF_MAPS | PROG_ARRAY);
+        && (m.btf_key.0 != 0 || m.btf_value.0 != 0)
+        && !maps::creates_without_btf(m.map_type);
     let mut a = sys::MapCreate {
         map_type: m.map_type,
         key_size: m.key_size,
@@ -202,7 +204,7 @@ fn create_map(m: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<OwnedFd> {
         map_flags: m.map_flags,
         inner_map_fd: inner.as_ref(),
         numa_node: m.numa_node,
-        name: &m.name,
+        name: &m.kernel_name,
         btf_fd: if use_btf { btf_fd } else { None },
         btf_key_type_id: m.btf_key.0,
         btf_value_type_id: m.btf_value.0,
@@ -288,6 +290,7 @@ fn tail(log: &str, n: usize) -> String {
 /// Loads `elf` into the running kernel.
 pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Loaded> {
     let obj = Object::parse(elf)?;
+    progtype::check_programs(&obj)?;
     if obj.endian() != Endian::NATIVE {
         return Err(Error::Elf {
             what: "ELF header".into(),
@@ -310,7 +313,12 @@ pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Loaded> {
     };
     let vmlinux_bytes = sys::FileBytes::open("/sys/kernel/btf/vmlinux").ok();
     let vmlinux = vmlinux_bytes.as_deref().map(Btf::parse).transpose()?;
-    let externs = externs::collect(&obj, local.as_ref())?;
+    let mut externs = externs::collect(&obj, local.as_ref())?;
+    if let Some(l) = local.as_ref() {
+        externs::resolve_ksyms(&mut externs, l, vmlinux.as_ref(), || {
+            std::fs::read_to_string("/proc/kallsyms").unwrap_or_default()
+        })?;
+    }
 
     // BTF for the kernel.
     let (btf_fd, btf_error) = match &local {
@@ -486,12 +494,24 @@ pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Loaded> {
                 section: p.section_name.clone(),
                 insn_cnt: 0,
                 outcome: reject(
-                    libc::ESRCH,
-                    format!("unknown section name '{}'", p.section_name),
+                    libc::EINVAL,
+                    format!(
+                        "missing BPF prog type, check ELF section name '{}'",
+                        p.section_name
+                    ),
                 ),
             });
             continue;
         };
+        if let Some((errno, why)) = spec.refusal() {
+            programs.push(ProgResult {
+                name: p.name.clone(),
+                section: p.section_name.clone(),
+                insn_cnt: 0,
+                outcome: reject(errno, why),
+            });
+            continue;
+        }
         let mut attach_btf_id = 0;
         if let Some((name, typedef)) = spec.attach.btf_name() {
             let kind = if typedef { Kind::Typedef } else { Kind::Func };
@@ -562,6 +582,12 @@ pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Loaded> {
         });
     }
 
+    maps::init_prog_array_slots(&created, |name| {
+        programs.iter().find_map(|p| match &p.outcome {
+            ProgOutcome::Loaded { fd, .. } if p.name == name => Some(fd),
+            _ => None,
+        })
+    })?;
     let maps = created
         .into_iter()
         .zip(pins)
@@ -569,6 +595,7 @@ pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Loaded> {
             let id = sys::map_id(&fd).unwrap_or(0);
             MapResult {
                 name: m.name,
+                kernel_name: m.kernel_name,
                 map_type: m.map_type,
                 id,
                 fd,

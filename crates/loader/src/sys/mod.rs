@@ -13,6 +13,7 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 const BPF_MAP_CREATE: u32 = 0;
+const BPF_MAP_LOOKUP_ELEM: u32 = 1;
 const BPF_MAP_UPDATE_ELEM: u32 = 2;
 const BPF_PROG_LOAD: u32 = 5;
 const BPF_OBJ_PIN: u32 = 6;
@@ -574,3 +575,23 @@ impl std::fmt::Debug for FileBytes {
 
 mod census;
 pub use census::{Census, Counted, Leaks};
+
+/// `BPF_MAP_LOOKUP_ELEM` on a map that is not per-CPU: the value at `key`
+/// is written into `value`. The map's key and value sizes are read first
+/// and `key` and `value` must have exactly those lengths (per-CPU maps,
+/// whose values are one per possible CPU, are refused: InvalidInput).
+pub fn map_lookup_into(map: &OwnedFd, key: &[u8], value: &mut [u8]) -> io::Result<()> {
+    let info = map_info(map)?;
+    // BPF_MAP_TYPE_PERCPU_HASH, PERCPU_ARRAY, LRU_PERCPU_HASH, PERCPU_CGROUP_STORAGE
+    if matches!(info.map_type, 5 | 6 | 10 | 21)
+        || key.len() != info.key_size as usize
+        || value.len() != info.value_size as usize
+    {
+        return Err(io::Error::from(io::ErrorKind::InvalidInput));
+    }
+    let mut attr = Attr::new();
+    attr.u32(0, map.as_raw_fd() as u32);
+    attr.ptr(8, key);
+    attr.u64(16, value.as_mut_ptr() as usize as u64);
+    bpf(BPF_MAP_LOOKUP_ELEM, &mut attr).map(|_| ())
+}
