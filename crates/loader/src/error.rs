@@ -82,6 +82,15 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A configuration call named something the object lacks or a value
+    /// that does not fit (wrong size, out of range for its BTF type).
+    #[error("{what}: {why}")]
+    Config {
+        /// The variable, map or program concerned.
+        what: String,
+        /// What is wrong.
+        why: String,
+    },
     /// Reading a file (kernel config, BTF) failed.
     #[error("{path}: {source}")]
     Io {

@@ -1,30 +1,51 @@
-//! Load BPF ELF objects into the running kernel.
-//!
-//! [`object::Object`] reads a BPF ELF file (as clang `-target bpf` writes
-//! it): its sections, symbols, programs (several per section, each named by
-//! its function symbol), `.text` subprograms, license, version, the raw
-//! `.BTF` / `.BTF.ext` bytes and the relocation entries of every section.
+//! Load BPF ELF objects into the running kernel, in libbpf's lifecycle:
+//! [`OpenObject::open`] (parse, no kernel) → configure (global variables,
+//! map sizes and flags, map reuse, autoload, program types, verifier log,
+//! a shared target BTF) → [`OpenObject::load`] → a [`LoadedObject`] with
+//! every program's and map's outcome, fds and ids by name, the CO-RE
+//! report and the instructions sent to the kernel.
 //!
 //! ```no_run
-//! let bytes = std::fs::read("fixtures/bpf/maps_globals.bpf.o")?;
-//! let obj = loader::object::Object::parse(&bytes)?;
-//! for prog in obj.programs() {
-//!     println!("{} in {}: {} insns", prog.name, prog.section_name, prog.insn_count());
+//! use loader::{OpenObject, ProgOutcome};
+//! let elf = std::fs::read("fixtures/bpf/maps_globals.bpf.o")?;
+//! let mut obj = OpenObject::open(&elf, "maps_globals")?;
+//! obj.set_global_int("target_pid", 1)?;
+//! let loaded = obj.load()?;
+//! for p in &loaded.programs {
+//!     match &p.outcome {
+//!         ProgOutcome::Loaded { id, .. } => println!("{}: id {id}", p.name),
+//!         ProgOutcome::Failed(f) => println!("{}: {} failed: {}", p.name, f.stage, f.reason),
+//!         ProgOutcome::Skipped => println!("{}: skipped", p.name),
+//!     }
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! [`object::Object`] reads a BPF ELF file on its own (no kernel), and
+//! [`sys`] is the typed, safe `bpf(2)` layer underneath.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod btffix;
+mod configure;
 mod error;
 pub mod externs;
 pub mod link;
 pub mod load;
+mod loaded;
 pub mod maps;
 pub mod object;
+pub mod open;
+mod pin;
 pub mod progtype;
 pub mod sys;
 
 pub use error::{Error, Result};
-pub use load::{load, LoadOptions, Loaded, MapResult, ProgOutcome, ProgResult};
+pub use load::{load, LoadOptions};
+pub use loaded::{Failure, LoadedObject, MapOutcome, MapResult, ProgOutcome, ProgResult, Stage};
+pub use open::{OpenObject, TargetBtf};
+pub use pin::pin_name;
+pub use sys::{AttachType, MapType, ProgramType};
+
+/// The former name of [`LoadedObject`].
+pub type Loaded = LoadedObject;

@@ -1,28 +1,60 @@
-//! Loading a whole object: BTF, maps, CO-RE, linking, `BPF_PROG_LOAD`.
+//! Loading an opened object (libbpf's `bpf_object__load`): externs, BTF,
+//! maps, CO-RE, linking, `BPF_PROG_LOAD`, with every program's and map's
+//! outcome reported.
+//!
+//! What a failure does to the rest follows libbpf 1.1, whose per-program
+//! unit is "load this program with every other one's autoload off":
+//!
+//! * a strong extern that does not resolve, or a map the kernel refuses,
+//!   fails `bpf_object__load` before any program is loaded, whichever
+//!   programs are selected (libbpf resolves every extern and creates every
+//!   map of the object). So here every selected program is reported as not
+//!   loaded, with that stage ([`Stage::Extern`], [`Stage::Map`]), its errno
+//!   and the reason naming the extern or map; every map is still attempted
+//!   and reported, and none of the programs is loaded.
+//! * the kernel refusing the object's BTF: libbpf goes on without it, and
+//!   so does this ([`LoadedObject::btf_error`]).
+//! * a CO-RE relocation that fails (rather than poisons) fails the
+//!   programs whose relocations fail when each is relocated alone; the
+//!   others load. No target BTF at all fails every program ([`Stage::CoRe`]).
+//! * an unknown section name (EINVAL, [`Stage::Open`]), a missing attach
+//!   target (ESRCH, [`Stage::AttachTarget`]) and the verifier are per program.
+//!
+//! libbpf then stops at the first program the kernel refuses and unloads
+//! the rest; this loader goes on with the others, which is what loading
+//! each alone gives (the recorded oracles in `fixtures/oracle/load/`).
 
 use std::collections::HashMap;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
 use btf::{Btf, Endian, Kind, TypeId};
 
 use crate::btffix::{self, BtfFeatures};
-use crate::externs;
+use crate::externs::{self, Externs};
 use crate::link::{self, Chunk, LinkCtx};
-use crate::maps::{self, MapDef, ARRAY_OF_MAPS, HASH_OF_MAPS};
+use crate::loaded::{Failure, LoadedObject, MapOutcome, MapResult, ProgOutcome, ProgResult, Stage};
+use crate::maps::{self, MapDef, ARRAY_OF_MAPS, HASH_OF_MAPS, PROG_ARRAY};
 use crate::object::{Insn, Object, Program};
+use crate::open::OpenObject;
+use crate::pin::pin_component;
+pub use crate::pin::pin_name;
 use crate::progtype;
-use crate::sys;
+use crate::sys::{self, AttachType, MapType, ProgramType};
 use crate::{Error, Result};
 
-/// How to load.
+/// How to load, for the one-call [`load`].
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// Target BTF for CO-RE (default: `/sys/kernel/btf/vmlinux`).
     pub target_btf: Option<Vec<u8>>,
-    /// Load only these programs (all when empty).
+    /// Load only these programs (all when empty); the others are reported
+    /// as skipped.
     pub programs: Vec<String>,
-    /// Pin programs and maps under this bpffs directory.
+    /// Pin programs and maps under this bpffs directory when every selected
+    /// program loaded; when one did not, nothing is pinned there (and, as
+    /// after every failed load, the by-name pins this load made are removed
+    /// again).
     pub pin: Option<PathBuf>,
     /// Object name for internal map names (default `obj`).
     pub obj_name: String,
@@ -34,77 +66,23 @@ pub struct LoadOptions {
 /// `LIBBPF_PIN_BY_NAME`.
 const PIN_BY_NAME: u32 = 1;
 
-/// A program the kernel accepted or refused.
-#[derive(Debug)]
-pub struct ProgResult {
-    /// Program name.
-    pub name: String,
-    /// ELF section.
-    pub section: String,
-    /// Instructions submitted.
-    pub insn_cnt: usize,
-    /// Outcome.
-    pub outcome: ProgOutcome,
-}
-
-/// What happened to a program.
-#[derive(Debug)]
-pub enum ProgOutcome {
-    /// Loaded: kernel id and the program's fd (closed on drop).
-    Loaded {
-        /// Kernel program id.
-        id: u32,
-        /// The program.
-        fd: OwnedFd,
-    },
-    /// Rejected by the kernel or before (attach target missing...).
-    Rejected {
-        /// errno (positive).
-        errno: i32,
-        /// Last lines of the verifier log, or the reason.
-        log_tail: String,
-        /// The poisoned CO-RE relocation the failure points at, if any.
-        core: Option<String>,
-    },
-}
-
-/// A created map.
-#[derive(Debug)]
-pub struct MapResult {
-    /// Map name (libbpf's `bpf_map__name()`).
-    pub name: String,
-    /// The name the kernel holds (at most 15 bytes).
-    pub kernel_name: String,
-    /// `map_type`.
-    pub map_type: u32,
-    /// Kernel map id.
-    pub id: u32,
-    /// The map (closed on drop).
-    pub fd: OwnedFd,
-    /// Where it is pinned by name (`pinning = LIBBPF_PIN_BY_NAME`).
-    pub pinned: Option<PathBuf>,
-    /// A map already pinned there was reused instead of creating one.
-    pub reused: bool,
-}
-
-/// A loaded object: everything stays alive until this is dropped.
-#[derive(Debug)]
-pub struct Loaded {
-    /// Maps, in creation order.
-    pub maps: Vec<MapResult>,
-    /// Programs, in libbpf's order.
-    pub programs: Vec<ProgResult>,
-    /// The object's BTF in the kernel (if it loaded).
-    pub btf_fd: Option<OwnedFd>,
-    /// Why the kernel refused the object's BTF, when it did: like libbpf,
-    /// the loader then goes on without it (programs load without
-    /// func_info/line_info, maps without key/value types), and says so here.
-    pub btf_error: Option<String>,
-}
-
 fn sys_err(cmd: &'static str, what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
     let what = what.into();
     move |source| Error::Syscall { cmd, what, source }
+}
+
+fn fail(stage: Stage, errno: i32, reason: impl Into<String>) -> Failure {
+    Failure {
+        stage,
+        errno,
+        reason: reason.into(),
+        log_tail: String::new(),
+        core: None,
+    }
+}
+
+fn errno_of(e: &std::io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(libc::EINVAL)
 }
 
 /// The plain-data program core-reloc works on (name, section, offset,
@@ -129,7 +107,7 @@ pub fn to_core(p: &Program) -> core_reloc::Program {
 }
 
 /// Parses an object's `.BTF.ext` against its BTF; errors name the section.
-fn parse_ext(obj: &Object, bytes: &[u8], local: &Btf<'_>) -> Result<core_reloc::BtfExt> {
+pub(crate) fn parse_ext(obj: &Object, bytes: &[u8], local: &Btf<'_>) -> Result<core_reloc::BtfExt> {
     core_reloc::BtfExt::parse(bytes, local).map_err(|e| Error::Section {
         index: obj.section_by_name(".BTF.ext").map_or(0, |s| s.index),
         section: ".BTF.ext".into(),
@@ -167,7 +145,7 @@ pub fn core_inputs(obj: &Object) -> Result<CoreInputs<'_>> {
 /// Every program and `.text` subprogram of `obj` as core-reloc programs, in
 /// the order libbpf relocates them: what `btfx reloc` and `btfx check` feed
 /// to [`core_reloc::relocate`].
-pub fn core_programs(obj: &crate::object::Object) -> Vec<core_reloc::Program> {
+pub fn core_programs(obj: &Object) -> Vec<core_reloc::Program> {
     obj.programs()
         .iter()
         .chain(obj.subprograms())
@@ -186,6 +164,607 @@ fn from_core(p: &core_reloc::Program) -> Vec<Insn> {
             imm: i.imm,
         })
         .collect()
+}
+
+/// Loads `elf` into the running kernel in one call: open, configure from
+/// `opts`, load, and pin when asked ([`LoadOptions::pin`]).
+///
+/// `Err` only for unreadable or damaged input and for naming a program the
+/// object lacks; everything the kernel or a target refuses is in the
+/// per-program and per-map outcomes.
+pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<LoadedObject> {
+    let name = if opts.obj_name.is_empty() {
+        "obj"
+    } else {
+        &opts.obj_name
+    };
+    let mut open = OpenObject::open(elf, name)?;
+    if !opts.programs.is_empty() {
+        open.only(&opts.programs)?;
+    }
+    if let Some(t) = &opts.target_btf {
+        open.set_target_btf(crate::open::parse_target(t.clone())?);
+    }
+    if let Some(root) = &opts.pin_root {
+        open.set_pin_root(root);
+    }
+    let mut loaded = open.load()?;
+    if let Some(dir) = &opts.pin {
+        if loaded.all_loaded() {
+            if let Err(e) = loaded.pin_all(dir) {
+                loaded.pin_error = Some(e.to_string());
+                loaded.unpin();
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+/// A map to create, after configuration.
+struct Planned {
+    def: MapDef,
+    reuse: Option<OwnedFd>,
+    pin_path: Option<PathBuf>,
+}
+
+impl OpenObject {
+    /// Loads the object into the running kernel (libbpf's
+    /// `bpf_object__load`); see the module documentation for what each
+    /// failure does to the rest.
+    ///
+    /// `Err` only for damaged input (and an object in the other byte
+    /// order, which the kernel cannot run); every refusal by the kernel or
+    /// a target is an outcome in the returned [`LoadedObject`].
+    pub fn load(mut self) -> Result<LoadedObject> {
+        let obj = &self.obj;
+        if obj.endian() != Endian::NATIVE {
+            return Err(Error::Elf {
+                what: "ELF header".into(),
+                why: "object byte order differs from this machine's; the kernel cannot run it"
+                    .into(),
+            });
+        }
+        let local = obj.btf().map(Btf::parse).transpose()?;
+        let ext = match (obj.btf_ext(), local.as_ref()) {
+            (Some(b), Some(l)) => Some(parse_ext(obj, b, l)?),
+            _ => None,
+        };
+        let vmlinux_bytes = sys::FileBytes::open("/sys/kernel/btf/vmlinux").ok();
+        let vmlinux = vmlinux_bytes.as_deref().map(Btf::parse).transpose()?;
+
+        let mut object_failure: Option<Failure> = None;
+        let mut externs = match externs::collect(obj, local.as_ref()) {
+            Ok(x) => x,
+            Err(e) => {
+                object_failure = Some(fail(Stage::Extern, libc::ESRCH, e.to_string()));
+                Externs::default()
+            }
+        };
+        if let (Some(l), None) = (local.as_ref(), &object_failure) {
+            // As libbpf: a missing strong __ksym or a kfunc whose prototype
+            // does not match the kernel's fails the object (EINVAL).
+            if let Err(e) = externs::resolve_ksyms(&mut externs, l, vmlinux.as_ref(), || {
+                std::fs::read_to_string("/proc/kallsyms").unwrap_or_default()
+            }) {
+                object_failure = Some(fail(Stage::Extern, libc::EINVAL, e.to_string()));
+            }
+        }
+
+        // BTF for the kernel.
+        let (btf_fd, btf_error) = match (&local, &object_failure) {
+            (Some(l), None) => {
+                let fixed = btffix::fixup(obj, l, &externs, BtfFeatures::probe())?;
+                match sys::btf_load(&fixed) {
+                    Ok(fd) => (Some(fd), None),
+                    Err(e) => {
+                        let last = e.log.lines().last().unwrap_or("").trim();
+                        (None, Some(format!("BPF_BTF_LOAD: {} ({last})", e.error)))
+                    }
+                }
+            }
+            _ => (None, None),
+        };
+
+        // Maps, as configured.
+        let kcfg =
+            (!externs.kcfg.is_empty()).then(|| (externs.kcfg_data.clone(), externs.kcfg_datasec));
+        let defs = maps::collect(obj, local.as_ref(), &self.name, kcfg)?;
+        let mut planned = Vec::with_capacity(defs.len());
+        for mut def in defs {
+            if let Some(image) = self.images.get(&def.name) {
+                def.data = Some(image.clone());
+            }
+            let mut reuse = None;
+            if let Some(c) = self.map_cfg.get_mut(&def.name) {
+                if let Some(n) = c.max_entries {
+                    def.max_entries = n;
+                }
+                if let Some(f) = c.flags {
+                    def.map_flags = f;
+                }
+                reuse = c.reuse.take();
+            }
+            let pin_path = if def.pinning == PIN_BY_NAME {
+                pin_component(&def.name, "map")?;
+                Some(self.pin_root.join(&def.name))
+            } else {
+                None
+            };
+            planned.push(Planned {
+                def,
+                reuse,
+                pin_path,
+            });
+        }
+        let mut maps_out: Vec<MapResult> = Vec::with_capacity(planned.len());
+        let mut created: Vec<(MapDef, OwnedFd)> = Vec::new();
+        let mut pinned: Vec<PathBuf> = Vec::new();
+        for p in planned {
+            let outcome = match &object_failure {
+                Some(f) => MapOutcome::Failed(Failure {
+                    reason: format!("not created: {}", f.reason),
+                    ..f.clone()
+                }),
+                None => make_map(&p, btf_fd.as_ref(), &mut pinned),
+            };
+            let result = MapResult {
+                name: p.def.name.clone(),
+                kernel_name: p.def.kernel_name.clone(),
+                map_type: MapType::from_raw(p.def.map_type),
+                max_entries: p.def.max_entries,
+                pinned: p.pin_path.clone(),
+                outcome,
+            };
+            maps_out.push(result);
+            // `created` keeps its own fd for linking.
+            if let Some(fd) = maps_out.last().and_then(|m| m.fd()) {
+                if let Ok(dup) = fd.try_clone() {
+                    created.push((p.def, dup));
+                }
+            }
+        }
+        if object_failure.is_none() {
+            object_failure = maps_out.iter().find_map(|m| match &m.outcome {
+                MapOutcome::Failed(f) => Some(Failure {
+                    reason: format!("map '{}': {}", m.name, f.reason),
+                    ..f.clone()
+                }),
+                _ => None,
+            });
+        }
+        if object_failure.is_none() {
+            if let Err(f) = fill_map_slots(&created, &maps_out) {
+                object_failure = Some(f);
+            }
+        }
+
+        // Which programs, and their configured types.
+        let selected: Vec<usize> = (0..obj.programs().len())
+            .filter(|&i| self.prog_cfg.get(i).is_some_and(|c| c.autoload))
+            .collect();
+
+        // CO-RE.
+        let mut core_fail: HashMap<String, Failure> = HashMap::new();
+        let mut funcs: HashMap<String, Program> = HashMap::new();
+        let mut core_report = None;
+        if let (Some(l), Some(x), None) = (local.as_ref(), ext.as_ref(), &object_failure) {
+            if x.core_relo_count() > 0 {
+                let target: Option<&Btf<'_>> = match &self.target {
+                    Some(t) => Some(t),
+                    None => vmlinux.as_ref(),
+                };
+                match target {
+                    None => {
+                        for &i in &selected {
+                            if let Some(p) = obj.programs().get(i) {
+                                core_fail.insert(
+                                    p.name.clone(),
+                                    fail(
+                                        Stage::CoRe,
+                                        libc::ESRCH,
+                                        "no target BTF: /sys/kernel/btf/vmlinux is missing and none was given",
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    Some(t) => {
+                        let progs: Vec<&Program> = selected
+                            .iter()
+                            .filter_map(|&i| obj.programs().get(i))
+                            .collect();
+                        let report = relocate_into(l, x, t, &progs, obj.subprograms(), &mut funcs);
+                        if let Some(f) = &report.failure {
+                            // Each alone, as libbpf with the others' autoload off.
+                            funcs.clear();
+                            let whole = f.to_string();
+                            for p in &progs {
+                                let r = relocate_into(l, x, t, &[p], obj.subprograms(), &mut funcs);
+                                if let Some(e) = r.failure {
+                                    core_fail.insert(
+                                        p.name.clone(),
+                                        fail(
+                                            Stage::CoRe,
+                                            libc::ESRCH,
+                                            format!("CO-RE relocation failed: {e}"),
+                                        ),
+                                    );
+                                }
+                            }
+                            if core_fail.is_empty() {
+                                // A subprogram's relocation failed with every program.
+                                for p in &progs {
+                                    core_fail.insert(
+                                        p.name.clone(),
+                                        fail(
+                                            Stage::CoRe,
+                                            libc::ESRCH,
+                                            format!("CO-RE relocation failed: {whole}"),
+                                        ),
+                                    );
+                                }
+                            }
+                        }
+                        core_report = Some(report);
+                    }
+                }
+            }
+        }
+
+        let license: Vec<u8> = obj
+            .license()
+            .unwrap_or("")
+            .bytes()
+            .chain(std::iter::once(0))
+            .collect();
+        let cx = LinkCtx {
+            obj,
+            funcs: &funcs,
+            maps: &created,
+            externs: &externs,
+            vmlinux: vmlinux.as_ref(),
+        };
+        let mut programs = Vec::with_capacity(obj.programs().len());
+        for (i, p) in obj.programs().iter().enumerate() {
+            let cfg = self.prog_cfg.get(i).cloned().unwrap_or_default();
+            let spec = progtype::from_section(&p.section_name);
+            let prog_type = cfg
+                .prog_type
+                .or_else(|| spec.as_ref().map(|s| ProgramType::from_raw(s.prog_type)));
+            let attach_type = cfg.attach_type.or_else(|| {
+                spec.as_ref()
+                    .map(|s| AttachType::from_raw(s.expected_attach_type))
+            });
+            let mut r = ProgResult {
+                name: p.name.clone(),
+                section: p.section_name.clone(),
+                prog_type,
+                expected_attach_type: attach_type,
+                insns: Vec::new(),
+                log: None,
+                outcome: ProgOutcome::Skipped,
+            };
+            if !cfg.autoload {
+                programs.push(r);
+                continue;
+            }
+            let level = cfg.log_level.unwrap_or(self.log_level);
+            let size = cfg.log_size.unwrap_or(self.log_size);
+            r.outcome = ProgOutcome::Failed(match (&object_failure, core_fail.remove(&p.name)) {
+                (Some(f), _) => f.clone(),
+                (None, Some(f)) => f,
+                (None, None) => {
+                    let Some(prog_type) = prog_type else {
+                        r.outcome = ProgOutcome::Failed(fail(
+                            Stage::Open,
+                            libc::EINVAL,
+                            format!(
+                                "missing BPF prog type, check ELF section name '{}'",
+                                p.section_name
+                            ),
+                        ));
+                        programs.push(r);
+                        continue;
+                    };
+                    if let Some((errno, why)) = spec.as_ref().and_then(|s| s.refusal()) {
+                        r.outcome = ProgOutcome::Failed(fail(Stage::AttachTarget, errno, why));
+                        programs.push(r);
+                        continue;
+                    }
+                    let mut attach_btf_id = 0;
+                    if let Some((name, typedef)) = spec.as_ref().and_then(|s| s.attach.btf_name()) {
+                        let kind = if typedef { Kind::Typedef } else { Kind::Func };
+                        match vmlinux
+                            .as_ref()
+                            .and_then(|v| v.find_by_name_kind(&name, kind))
+                        {
+                            Some(TypeId(id)) => attach_btf_id = id,
+                            None => {
+                                r.outcome = ProgOutcome::Failed(fail(
+                                    Stage::AttachTarget,
+                                    libc::ESRCH,
+                                    format!("attach target '{name}' not found in vmlinux BTF"),
+                                ));
+                                programs.push(r);
+                                continue;
+                            }
+                        }
+                    }
+                    let linked = match link::link(&cx, p) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            r.outcome =
+                                ProgOutcome::Failed(fail(Stage::Link, libc::EINVAL, e.to_string()));
+                            programs.push(r);
+                            continue;
+                        }
+                    };
+                    let code = Insn::encode_all(&linked.insns, Endian::NATIVE);
+                    let (fi, li) = if btf_fd.is_some() {
+                        ext_infos(ext.as_ref(), &linked.chunks)
+                    } else {
+                        (Vec::new(), Vec::new())
+                    };
+                    let args = sys::ProgLoad {
+                        prog_type: prog_type.raw(),
+                        expected_attach_type: attach_type.map_or(0, AttachType::raw),
+                        insns: &code,
+                        license: &license,
+                        kern_version: obj.kern_version().unwrap_or(0),
+                        prog_flags: spec.as_ref().map_or(0, |s| s.prog_flags),
+                        name: &p.name,
+                        btf_fd: btf_fd.as_ref(),
+                        func_info: &fi,
+                        line_info: &li,
+                        attach_btf_id,
+                        attach_btf_obj_fd: 0,
+                    };
+                    r.insns = linked.insns.clone();
+                    let res = if level > 0 {
+                        sys::prog_load_logged(&args, level, size).map(|(fd, log)| {
+                            r.log = Some(log);
+                            fd
+                        })
+                    } else {
+                        sys::prog_load(&args)
+                    };
+                    match res {
+                        Ok(fd) => match sys::prog_info(&fd) {
+                            Ok((id, _)) => {
+                                r.outcome = ProgOutcome::Loaded { id, fd };
+                                programs.push(r);
+                                continue;
+                            }
+                            Err(e) => fail(
+                                Stage::Verifier,
+                                errno_of(&e),
+                                format!("BPF_OBJ_GET_INFO_BY_FD of the loaded program: {e}"),
+                            ),
+                        },
+                        Err(e) => {
+                            if level > 0 {
+                                r.log = Some(e.log.clone());
+                            }
+                            let core = core_report
+                                .as_ref()
+                                .and_then(|rep| poisoned(rep, &linked.chunks, &e.log));
+                            Failure {
+                                stage: Stage::Verifier,
+                                errno: e.error.raw_os_error().unwrap_or(0),
+                                reason: e.error.to_string(),
+                                log_tail: tail(&e.log, 8),
+                                core,
+                            }
+                        }
+                    }
+                }
+            });
+            programs.push(r);
+        }
+
+        // PROG_ARRAY `.values` slots, once the programs are loaded.
+        if object_failure.is_none() {
+            if let Err(f) = fill_prog_slots(&created, &maps_out, &programs) {
+                object_failure = Some(f);
+            }
+        }
+
+        let mut loaded = LoadedObject {
+            maps: maps_out,
+            programs,
+            btf_fd,
+            btf_error,
+            object_failure,
+            core: core_report,
+            pinned,
+            pin_error: None,
+        };
+        // As libbpf after a failed load: maps this load pinned by name
+        // (not reused ones) are unpinned again.
+        if !loaded.all_loaded() {
+            let gone = loaded.pinned.clone();
+            loaded.unpin();
+            for m in &mut loaded.maps {
+                if m.pinned.as_ref().is_some_and(|p| gone.contains(p)) {
+                    m.pinned = None;
+                }
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+/// Relocates `progs` (and every subprogram) against `target`, storing the
+/// patched copies in `funcs` by name.
+fn relocate_into(
+    local: &Btf<'_>,
+    ext: &core_reloc::BtfExt,
+    target: &Btf<'_>,
+    progs: &[&Program],
+    subs: &[Program],
+    funcs: &mut HashMap<String, Program>,
+) -> core_reloc::Report {
+    let mut cps: Vec<core_reloc::Program> = progs
+        .iter()
+        .map(|p| to_core(p))
+        .chain(subs.iter().map(to_core))
+        .collect();
+    let report = core_reloc::relocate(local, ext, &mut cps, core_reloc::Target::new(target));
+    for (cp, p) in cps.iter().zip(progs.iter().copied().chain(subs.iter())) {
+        let mut q = p.clone();
+        q.insns = from_core(cp);
+        funcs.insert(q.name.clone(), q);
+    }
+    report
+}
+
+/// Creates (or reuses) one map, fills and freezes it, pins it by name.
+fn make_map(p: &Planned, btf_fd: Option<&OwnedFd>, pinned: &mut Vec<PathBuf>) -> MapOutcome {
+    let m = &p.def;
+    let failed = |e: Error| {
+        let errno = match &e {
+            Error::Syscall { source, .. } => errno_of(source),
+            _ => libc::EINVAL,
+        };
+        MapOutcome::Failed(fail(Stage::Map, errno, e.to_string()))
+    };
+    if let Some(fd) = &p.reuse {
+        return match fd.try_clone().and_then(|fd| Ok((sys::map_id(&fd)?, fd))) {
+            Ok((id, fd)) => MapOutcome::Reused { id, fd },
+            Err(e) => failed(sys_err(
+                "BPF_OBJ_GET_INFO_BY_FD",
+                format!("map '{}' reused fd", m.name),
+            )(e)),
+        };
+    }
+    // As libbpf: a map pinned at the path is reused when it has the
+    // same type, sizes, max_entries, flags and map_extra; then it is
+    // neither filled nor frozen nor pinned again.
+    if let Some(path) = &p.pin_path {
+        match reuse_pinned(m, path) {
+            Ok(Some(fd)) => {
+                return match sys::map_id(&fd) {
+                    Ok(id) => MapOutcome::Reused { id, fd },
+                    Err(e) => failed(sys_err(
+                        "BPF_OBJ_GET_INFO_BY_FD",
+                        format!("map '{}'", m.name),
+                    )(e)),
+                }
+            }
+            Ok(None) => {}
+            Err(e) => return failed(e),
+        }
+    }
+    let fd = match create_map(m, btf_fd) {
+        Ok(fd) => fd,
+        Err(e) => return failed(e),
+    };
+    if let Some(data) = &m.data {
+        if let Err(e) = sys::map_update(&fd, &0u32.to_ne_bytes(), data, 0) {
+            return failed(sys_err(
+                "BPF_MAP_UPDATE_ELEM",
+                format!("map '{}' initial value", m.name),
+            )(e));
+        }
+    }
+    if m.freeze {
+        if let Err(e) = sys::map_freeze(&fd) {
+            return failed(sys_err("BPF_MAP_FREEZE", format!("map '{}'", m.name))(e));
+        }
+    }
+    if let Some(path) = &p.pin_path {
+        if let Err(e) = sys::obj_pin(&fd, path) {
+            return failed(sys_err(
+                "BPF_OBJ_PIN",
+                format!("map '{}' at {}", m.name, path.display()),
+            )(e));
+        }
+        pinned.push(path.clone());
+    }
+    match sys::map_id(&fd) {
+        Ok(id) => MapOutcome::Created { id, fd },
+        Err(e) => failed(sys_err(
+            "BPF_OBJ_GET_INFO_BY_FD",
+            format!("map '{}'", m.name),
+        )(e)),
+    }
+}
+
+/// Map-in-map initial slots (not in maps reused from a pin or an fd).
+fn fill_map_slots(created: &[(MapDef, OwnedFd)], results: &[MapResult]) -> Result<(), Failure> {
+    for (m, fd) in created {
+        let fresh = results
+            .iter()
+            .any(|r| r.name == m.name && matches!(r.outcome, MapOutcome::Created { .. }));
+        if !fresh || !(m.map_type == ARRAY_OF_MAPS || m.map_type == HASH_OF_MAPS) {
+            continue;
+        }
+        for s in &m.init_slots {
+            let Some((_, inner)) = created.iter().find(|(x, _)| x.name == s.target) else {
+                return Err(fail(
+                    Stage::Map,
+                    libc::EINVAL,
+                    format!(
+                        "map '{}': slot {} refers to '{}', which is not a map",
+                        m.name, s.index, s.target
+                    ),
+                ));
+            };
+            let v = (inner.as_raw_fd() as u32).to_ne_bytes();
+            sys::map_update(fd, &s.index.to_ne_bytes(), &v, 0).map_err(|e| {
+                fail(
+                    Stage::Map,
+                    errno_of(&e),
+                    format!(
+                        "map '{}': failed to initialize slot [{}]: {e}",
+                        m.name, s.index
+                    ),
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// PROG_ARRAY initial slots: each names a program of the object, written
+/// once it is loaded (libbpf's `bpf_object_init_prog_arrays`).
+fn fill_prog_slots(
+    created: &[(MapDef, OwnedFd)],
+    results: &[MapResult],
+    programs: &[ProgResult],
+) -> Result<(), Failure> {
+    for (m, fd) in created {
+        let fresh = results
+            .iter()
+            .any(|r| r.name == m.name && matches!(r.outcome, MapOutcome::Created { .. }));
+        if !fresh || m.map_type != PROG_ARRAY {
+            continue;
+        }
+        for s in &m.init_slots {
+            // A program not loaded (autoload off, refused) leaves its slot
+            // empty; libbpf would fail the object instead, which the
+            // refused program's own outcome already reports.
+            let Some(pfd) = programs
+                .iter()
+                .find(|p| p.name == s.target)
+                .and_then(|p| p.fd())
+            else {
+                continue;
+            };
+            let v = (pfd.as_raw_fd() as u32).to_ne_bytes();
+            sys::map_update(fd, &s.index.to_ne_bytes(), &v, 0).map_err(|e| {
+                fail(
+                    Stage::Map,
+                    errno_of(&e),
+                    format!(
+                        "map '{}': failed to initialize slot [{}] to prog '{}': {e}",
+                        m.name, s.index, s.target
+                    ),
+                )
+            })?;
+        }
+    }
+    Ok(())
 }
 
 fn create_map(m: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<OwnedFd> {
@@ -287,335 +866,6 @@ fn tail(log: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// Loads `elf` into the running kernel.
-pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Loaded> {
-    let obj = Object::parse(elf)?;
-    progtype::check_programs(&obj)?;
-    if obj.endian() != Endian::NATIVE {
-        return Err(Error::Elf {
-            what: "ELF header".into(),
-            why: "object byte order differs from this machine's; the kernel cannot run it".into(),
-        });
-    }
-    for want in &opts.programs {
-        if obj.program(want).is_none() {
-            return Err(Error::Program {
-                prog: want.clone(),
-                section: String::new(),
-                why: "no such program in the object".into(),
-            });
-        }
-    }
-    let local = obj.btf().map(Btf::parse).transpose()?;
-    let ext = match (obj.btf_ext(), local.as_ref()) {
-        (Some(b), Some(l)) => Some(parse_ext(&obj, b, l)?),
-        _ => None,
-    };
-    let vmlinux_bytes = sys::FileBytes::open("/sys/kernel/btf/vmlinux").ok();
-    let vmlinux = vmlinux_bytes.as_deref().map(Btf::parse).transpose()?;
-    let mut externs = externs::collect(&obj, local.as_ref())?;
-    if let Some(l) = local.as_ref() {
-        externs::resolve_ksyms(&mut externs, l, vmlinux.as_ref(), || {
-            std::fs::read_to_string("/proc/kallsyms").unwrap_or_default()
-        })?;
-    }
-
-    // BTF for the kernel.
-    let (btf_fd, btf_error) = match &local {
-        Some(l) => {
-            let fixed = btffix::fixup(&obj, l, &externs, BtfFeatures::probe())?;
-            match sys::btf_load(&fixed) {
-                Ok(fd) => (Some(fd), None),
-                Err(e) => {
-                    let last = e.log.lines().last().unwrap_or("").trim();
-                    (None, Some(format!("BPF_BTF_LOAD: {} ({last})", e.error)))
-                }
-            }
-        }
-        None => (None, None),
-    };
-
-    // Maps.
-    let kcfg =
-        (!externs.kcfg.is_empty()).then(|| (externs.kcfg_data.clone(), externs.kcfg_datasec));
-    let defs = maps::collect(&obj, local.as_ref(), &opts.obj_name, kcfg)?;
-    let mut created: Vec<(MapDef, OwnedFd)> = Vec::new();
-    // Per created map: its pin path (pinned by name) and whether it was reused.
-    let mut pins: Vec<(Option<PathBuf>, bool)> = Vec::new();
-    for m in defs {
-        let pin_path = match m.pinning == PIN_BY_NAME {
-            true => {
-                pin_component(&m.name, "map")?;
-                Some(
-                    opts.pin_root
-                        .clone()
-                        .unwrap_or_else(|| PathBuf::from("/sys/fs/bpf"))
-                        .join(&m.name),
-                )
-            }
-            false => None,
-        };
-        // As libbpf: a map pinned at the path is reused when it has the
-        // same type, sizes, max_entries, flags and map_extra; then it is
-        // neither filled nor frozen nor pinned again.
-        if let Some(path) = &pin_path {
-            if let Some(fd) = reuse_pinned(&m, path)? {
-                created.push((m, fd));
-                pins.push((pin_path, true));
-                continue;
-            }
-        }
-        let fd = create_map(&m, btf_fd.as_ref())?;
-        if let Some(data) = &m.data {
-            sys::map_update(&fd, &0u32.to_ne_bytes(), data, 0).map_err(sys_err(
-                "BPF_MAP_UPDATE_ELEM",
-                format!("map '{}' initial value", m.name),
-            ))?;
-        }
-        if m.freeze {
-            sys::map_freeze(&fd).map_err(sys_err("BPF_MAP_FREEZE", format!("map '{}'", m.name)))?;
-        }
-        if let Some(path) = &pin_path {
-            sys::obj_pin(&fd, path).map_err(sys_err(
-                "BPF_OBJ_PIN",
-                format!("map '{}' at {}", m.name, path.display()),
-            ))?;
-        }
-        created.push((m, fd));
-        pins.push((pin_path, false));
-    }
-    // Map-in-map initial slots (not in maps reused from a pin).
-    for ((m, fd), _) in created.iter().zip(&pins).filter(|(_, p)| !p.1) {
-        if m.map_type == ARRAY_OF_MAPS || m.map_type == HASH_OF_MAPS {
-            for s in &m.init_slots {
-                let inner = created
-                    .iter()
-                    .find(|(x, _)| x.name == s.target)
-                    .ok_or_else(|| Error::Map {
-                        map: m.name.clone(),
-                        why: format!(
-                            "slot {} refers to '{}', which is not a map",
-                            s.index, s.target
-                        ),
-                    })?;
-                use std::os::fd::AsRawFd;
-                sys::map_update(
-                    fd,
-                    &s.index.to_ne_bytes(),
-                    &(inner.1.as_raw_fd() as u32).to_ne_bytes(),
-                    0,
-                )
-                .map_err(sys_err(
-                    "BPF_MAP_UPDATE_ELEM",
-                    format!("map '{}' slot {}", m.name, s.index),
-                ))?;
-            }
-        }
-    }
-
-    // CO-RE.
-    let selected: Vec<&Program> = obj
-        .programs()
-        .iter()
-        .filter(|p| opts.programs.is_empty() || opts.programs.contains(&p.name))
-        .collect();
-    let mut funcs: HashMap<String, Program> = HashMap::new();
-    let mut core_report = None;
-    if let (Some(l), Some(x)) = (local.as_ref(), ext.as_ref()) {
-        if x.core_relo_count() > 0 {
-            let target_bytes = opts.target_btf.clone();
-            let target = match &target_bytes {
-                Some(b) => Some(Btf::parse_any(b, None)?),
-                None => None,
-            };
-            let target = match (target.as_ref(), vmlinux.as_ref()) {
-                (Some(t), _) | (None, Some(t)) => t,
-                _ => {
-                    return Err(Error::Io {
-                        path: "/sys/kernel/btf/vmlinux".into(),
-                        source: std::io::Error::from(std::io::ErrorKind::NotFound),
-                    })
-                }
-            };
-            let mut cps: Vec<core_reloc::Program> = selected
-                .iter()
-                .map(|p| to_core(p))
-                .chain(obj.subprograms().iter().map(to_core))
-                .collect();
-            let report = core_reloc::relocate(l, x, &mut cps, core_reloc::Target::new(target));
-            for (cp, p) in cps
-                .iter()
-                .zip(selected.iter().copied().chain(obj.subprograms().iter()))
-            {
-                let mut q = p.clone();
-                q.insns = from_core(cp);
-                funcs.insert(q.name.clone(), q);
-            }
-            core_report = Some(report);
-        }
-    }
-    let core_fail = core_report
-        .as_ref()
-        .and_then(|r| r.failure.as_ref())
-        .map(|e| e.to_string());
-
-    let license: Vec<u8> = obj
-        .license()
-        .unwrap_or("")
-        .bytes()
-        .chain(std::iter::once(0))
-        .collect();
-    let cx = LinkCtx {
-        obj: &obj,
-        funcs: &funcs,
-        maps: &created,
-        externs: &externs,
-        vmlinux: vmlinux.as_ref(),
-    };
-    let mut programs = Vec::new();
-    for p in selected {
-        let reject = |errno: i32, why: String| ProgOutcome::Rejected {
-            errno,
-            log_tail: why,
-            core: None,
-        };
-        if let Some(f) = &core_fail {
-            programs.push(ProgResult {
-                name: p.name.clone(),
-                section: p.section_name.clone(),
-                insn_cnt: 0,
-                outcome: reject(libc::ESRCH, format!("CO-RE relocation failed: {f}")),
-            });
-            continue;
-        }
-        let Some(spec) = progtype::from_section(&p.section_name) else {
-            programs.push(ProgResult {
-                name: p.name.clone(),
-                section: p.section_name.clone(),
-                insn_cnt: 0,
-                outcome: reject(
-                    libc::EINVAL,
-                    format!(
-                        "missing BPF prog type, check ELF section name '{}'",
-                        p.section_name
-                    ),
-                ),
-            });
-            continue;
-        };
-        if let Some((errno, why)) = spec.refusal() {
-            programs.push(ProgResult {
-                name: p.name.clone(),
-                section: p.section_name.clone(),
-                insn_cnt: 0,
-                outcome: reject(errno, why),
-            });
-            continue;
-        }
-        let mut attach_btf_id = 0;
-        if let Some((name, typedef)) = spec.attach.btf_name() {
-            let kind = if typedef { Kind::Typedef } else { Kind::Func };
-            match vmlinux
-                .as_ref()
-                .and_then(|v| v.find_by_name_kind(&name, kind))
-            {
-                Some(TypeId(id)) => attach_btf_id = id,
-                None => {
-                    programs.push(ProgResult {
-                        name: p.name.clone(),
-                        section: p.section_name.clone(),
-                        insn_cnt: 0,
-                        outcome: reject(
-                            libc::ESRCH,
-                            format!("attach target '{name}' not found in vmlinux BTF"),
-                        ),
-                    });
-                    continue;
-                }
-            }
-        }
-        let linked = link::link(&cx, p)?;
-        let code = Insn::encode_all(&linked.insns, Endian::NATIVE);
-        let (fi, li) = if btf_fd.is_some() {
-            ext_infos(ext.as_ref(), &linked.chunks)
-        } else {
-            (Vec::new(), Vec::new())
-        };
-        let args = sys::ProgLoad {
-            prog_type: spec.prog_type,
-            expected_attach_type: spec.expected_attach_type,
-            insns: &code,
-            license: &license,
-            kern_version: obj.kern_version().unwrap_or(0),
-            prog_flags: spec.prog_flags,
-            name: &p.name,
-            btf_fd: btf_fd.as_ref(),
-            func_info: &fi,
-            line_info: &li,
-            attach_btf_id,
-            attach_btf_obj_fd: 0,
-        };
-        let outcome = match sys::prog_load(&args) {
-            Ok(fd) => {
-                let (id, _) = sys::prog_info(&fd).map_err(sys_err(
-                    "BPF_OBJ_GET_INFO_BY_FD",
-                    format!("program '{}'", p.name),
-                ))?;
-                ProgOutcome::Loaded { id, fd }
-            }
-            Err(e) => {
-                let core = core_report
-                    .as_ref()
-                    .and_then(|r| poisoned(r, &linked.chunks, &e.log));
-                ProgOutcome::Rejected {
-                    errno: e.error.raw_os_error().unwrap_or(0),
-                    log_tail: tail(&e.log, 8),
-                    core,
-                }
-            }
-        };
-        programs.push(ProgResult {
-            name: p.name.clone(),
-            section: p.section_name.clone(),
-            insn_cnt: linked.insns.len(),
-            outcome,
-        });
-    }
-
-    maps::init_prog_array_slots(&created, |name| {
-        programs.iter().find_map(|p| match &p.outcome {
-            ProgOutcome::Loaded { fd, .. } if p.name == name => Some(fd),
-            _ => None,
-        })
-    })?;
-    let maps = created
-        .into_iter()
-        .zip(pins)
-        .map(|((m, fd), (pinned, reused))| {
-            let id = sys::map_id(&fd).unwrap_or(0);
-            MapResult {
-                name: m.name,
-                kernel_name: m.kernel_name,
-                map_type: m.map_type,
-                id,
-                fd,
-                pinned,
-                reused,
-            }
-        })
-        .collect();
-    let loaded = Loaded {
-        maps,
-        programs,
-        btf_fd,
-        btf_error,
-    };
-    if let Some(dir) = &opts.pin {
-        pin(&loaded, dir)?;
-    }
-    Ok(loaded)
-}
-
 /// The poisoned CO-RE relocation a verifier failure points at.
 fn poisoned(r: &core_reloc::Report, chunks: &[Chunk], log: &str) -> Option<String> {
     let mut best = None;
@@ -642,59 +892,4 @@ fn poisoned(r: &core_reloc::Report, chunks: &[Chunk], log: &str) -> Option<Strin
         best.get_or_insert(desc);
     }
     best
-}
-
-fn pin(l: &Loaded, dir: &std::path::Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        path: dir.display().to_string(),
-        source,
-    })?;
-    for p in &l.programs {
-        if let ProgOutcome::Loaded { fd, .. } = &p.outcome {
-            pin_component(&p.name, "program")?;
-            sys::obj_pin(fd, &dir.join(pin_name(&p.name)))
-                .map_err(sys_err("BPF_OBJ_PIN", format!("program '{}'", p.name)))?;
-        }
-    }
-    for m in &l.maps {
-        pin_component(&m.name, "map")?;
-        sys::obj_pin(&m.fd, &dir.join(pin_name(&m.name)))
-            .map_err(sys_err("BPF_OBJ_PIN", format!("map '{}'", m.name)))?;
-    }
-    Ok(())
-}
-
-/// Refuses a name (from the object) that would not stay one file name
-/// under the pin directory.
-fn pin_component(name: &str, what: &str) -> Result<()> {
-    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
-        return Err(Error::Map {
-            map: name.to_string(),
-            why: format!("{what} name cannot be pinned as a file name under the pin directory"),
-        });
-    }
-    Ok(())
-}
-
-/// The file name an object is pinned under: bpffs refuses '.' in names, so
-/// libbpf (and bpftool) turn it into '_' (`maps_glo.rodata` ->
-/// `maps_glo_rodata`).
-pub fn pin_name(name: &str) -> String {
-    name.replace('.', "_")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pin_names_stay_one_file_name() {
-        for bad in ["", ".", "..", "../etc", "a/b", "/abs"] {
-            assert!(pin_component(bad, "map").is_err(), "{bad:?}");
-        }
-        for good in ["btfx_pinned", "maps_glo.rodata", "..x", "a.b.c"] {
-            assert!(pin_component(good, "map").is_ok(), "{good:?}");
-        }
-        assert_eq!(pin_name("maps_glo.rodata"), "maps_glo_rodata");
-    }
 }

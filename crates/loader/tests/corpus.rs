@@ -142,12 +142,16 @@ fn obj_name(path: &Path) -> String {
 fn outcome(p: &loader::ProgResult) -> (Outcome, String) {
     match &p.outcome {
         ProgOutcome::Loaded { .. } => (Outcome::Loaded, String::new()),
-        ProgOutcome::Rejected {
-            errno, log_tail, ..
-        } => (
-            Outcome::Errno(*errno),
-            log_tail.lines().last().unwrap_or("").to_string(),
+        ProgOutcome::Failed(f) => (
+            Outcome::Errno(f.errno),
+            format!(
+                "{:?}: {} {}",
+                f.stage,
+                f.reason,
+                f.log_tail.lines().last().unwrap_or("")
+            ),
         ),
+        ProgOutcome::Skipped => (Outcome::Errno(0), "skipped".into()),
     }
 }
 
@@ -173,7 +177,7 @@ impl Run {
     }
 }
 
-fn compare_maps(run: &mut Run, o: &Oracle, l: &loader::Loaded) {
+fn compare_maps(run: &mut Run, o: &Oracle, l: &loader::LoadedObject) {
     for want in &o.maps {
         run.total += 1;
         let name = &want[0];
@@ -182,7 +186,12 @@ fn compare_maps(run: &mut Run, o: &Oracle, l: &loader::Loaded) {
                 .push(format!("{}: map '{name}' not created", o.stem));
             continue;
         };
-        let info = loader::sys::map_info(&m.fd).unwrap();
+        let Some(fd) = m.fd() else {
+            run.report
+                .push(format!("{}: map '{name}' failed: {:?}", o.stem, m.outcome));
+            continue;
+        };
+        let info = loader::sys::map_info(fd).unwrap();
         let mut got = vec![
             m.name.clone(),
             m.kernel_name.clone(),
@@ -194,13 +203,11 @@ fn compare_maps(run: &mut Run, o: &Oracle, l: &loader::Loaded) {
             info.map_extra.to_string(),
         ];
         if want.len() > 8 {
-            let mut v = vec![0u8; info.value_size as usize];
-            got.push(
-                match loader::sys::map_lookup_into(&m.fd, &0u32.to_ne_bytes(), &mut v) {
-                    Ok(()) => hex(&v),
-                    Err(e) => format!("lookup:-{}", e.raw_os_error().unwrap_or(0)),
-                },
-            );
+            got.push(match loader::sys::map_lookup(fd, &0u32.to_ne_bytes()) {
+                Ok(Some(v)) => hex(&v),
+                Ok(None) => "lookup:-2".into(),
+                Err(e) => format!("lookup:-{}", e.raw_os_error().unwrap_or(0)),
+            });
         }
         // `0` prints as "0", not "0x0", in the oracle (C's %#x).
         if got[6] == "0x0" {
@@ -279,15 +286,7 @@ fn run_one(run: &mut Run, o: &Oracle, pin_root: &Path) {
                 let p = l.programs.iter().find(|p| p.name == w.0).unwrap();
                 outcome(p)
             }
-            // An object-level refusal: libbpf's errno is not kept by every
-            // error variant, so any refusal agrees with a refused program.
-            Err(e) => (
-                match &w.2 {
-                    Outcome::Errno(n) => Outcome::Errno(*n),
-                    Outcome::Loaded => Outcome::Errno(0),
-                },
-                e.to_string(),
-            ),
+            Err(e) => (Outcome::Errno(0), e.to_string()),
         };
         let want = match NEWER_LIBBPF
             .iter()

@@ -38,6 +38,7 @@ fn no_fd_leak_after_drop() {
     if !bpf_allowed() {
         return;
     }
+    let counted = loader::sys::Census::begin().unwrap();
     let before = fd_count();
     let l = load_stem("maps_globals", &[]);
     assert!(fd_count() > before);
@@ -45,4 +46,6 @@ fn no_fd_leak_after_drop() {
     assert_eq!(l.maps.len(), 15);
     drop(l);
     assert_eq!(fd_count(), before);
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
 }

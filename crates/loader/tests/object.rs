@@ -40,7 +40,7 @@ fn programs_match_libbpf_order_for_every_fixture() {
         assert_eq!(got, want, "{stem}");
         checked += 1;
     }
-    assert_eq!(checked, 11);
+    assert!(checked >= 11, "{checked} oracles");
 }
 
 #[test]

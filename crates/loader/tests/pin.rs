@@ -36,6 +36,7 @@ fn programs_and_maps_are_pinned_by_name() {
         eprintln!("skipping: no bpf filesystem mounted (mount -t bpf bpf /sys/fs/bpf)");
         return;
     };
+    let counted = loader::sys::Census::begin().unwrap();
     let dir = root.join(format!("btfx-pin-test-{}", std::process::id()));
     let _cleanup = Cleanup(dir.clone());
     let elf = std::fs::read(
@@ -50,7 +51,7 @@ fn programs_and_maps_are_pinned_by_name() {
     let loaded = load(&elf, &opts).unwrap();
     let mut pinned = 0;
     for p in &loaded.programs {
-        let there = dir.join(loader::load::pin_name(&p.name)).exists();
+        let there = dir.join(loader::pin_name(&p.name)).exists();
         assert_eq!(
             there,
             matches!(p.outcome, ProgOutcome::Loaded { .. }),
@@ -61,7 +62,7 @@ fn programs_and_maps_are_pinned_by_name() {
     }
     for m in &loaded.maps {
         assert!(
-            dir.join(loader::load::pin_name(&m.name)).exists(),
+            dir.join(loader::pin_name(&m.name)).exists(),
             "map {}",
             m.name
         );
@@ -71,8 +72,22 @@ fn programs_and_maps_are_pinned_by_name() {
     // The pins outlive the loader's descriptors.
     drop(loaded);
     assert!(std::fs::read_dir(&dir).unwrap().count() >= 3);
-    // Pinning again into the same place fails (names taken), as bpftool's does.
-    assert!(load(&elf, &opts).is_err());
+    // Pinning again into the same place fails (names taken), as bpftool's
+    // does, and leaves the earlier pins alone.
+    let before: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let again = load(&elf, &opts).unwrap();
+    assert!(again.pin_error.is_some() && !again.all_loaded());
+    assert!(again.pinned.is_empty());
+    drop(again);
+    for p in &before {
+        assert!(p.exists(), "{} was removed", p.display());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
 }
 
 /// `pinning = LIBBPF_PIN_BY_NAME`, against libbpf's recorded behaviour
@@ -99,6 +114,7 @@ fn maps_pinned_by_name_are_reused_as_libbpf_does() {
     assert!(sections[2].contains("map 'btfx_unpinned': created successfully"));
     assert!(sections[3].contains("result: failed") && sections[3].contains("parameter mismatch"));
 
+    let counted = loader::sys::Census::begin().unwrap();
     let dir = root.join(format!("btfx-pin-root-{}", std::process::id()));
     let _cleanup = Cleanup(dir.clone());
     std::fs::create_dir_all(&dir).unwrap();
@@ -110,7 +126,7 @@ fn maps_pinned_by_name_are_reused_as_libbpf_does() {
     };
     let map = |l: &loader::Loaded, n: &str| {
         let m = l.maps.iter().find(|m| m.name == n).unwrap();
-        (m.id, m.pinned.clone(), m.reused)
+        (m.id().unwrap(), m.pinned.clone(), m.reused())
     };
     let first = load(&elf, &opts).unwrap();
     let (pid1, pinned, reused) = map(&first, "btfx_pinned");
@@ -144,10 +160,29 @@ fn maps_pinned_by_name_are_reused_as_libbpf_does() {
     })
     .unwrap();
     loader::sys::obj_pin(&other, &dir.join("btfx_pinned")).unwrap();
-    let err = load(&elf, &opts).unwrap_err().to_string();
+    let failed = load(&elf, &opts).unwrap();
     let want = format!(
         "couldn't reuse pinned map at '{}': parameter mismatch",
         dir.join("btfx_pinned").display()
     );
-    assert!(err.contains(&want), "{err}");
+    let m = failed.map("btfx_pinned").unwrap();
+    let loader::MapOutcome::Failed(f) = &m.outcome else {
+        panic!("{m:?}")
+    };
+    assert!(f.reason.contains(&want), "{f:?}");
+    // libbpf fails the whole object: every program is reported, with the
+    // map stage, and none is loaded.
+    assert!(!failed.programs.is_empty());
+    for p in &failed.programs {
+        let f = p.failure().unwrap_or_else(|| panic!("{p:?}"));
+        assert_eq!(f.stage, loader::Stage::Map);
+        assert!(f.reason.contains("btfx_pinned"), "{f:?}");
+    }
+    drop(failed);
+    drop(other);
+    // The pin that was there before is left alone.
+    assert!(dir.join("btfx_pinned").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
 }

@@ -1,8 +1,11 @@
 //! `btfx check OBJ --target K... | --target-dir DIR [--json]`: decide every
 //! CO-RE relocation of a BPF object against many kernel BTFs at once (in
 //! parallel) and print the portability matrix (see `core_reloc::matrix` for
-//! how cells and "loads" are decided). Exit 1 when a relocation other than
-//! an exists-kind is poisoned (or libbpf's pass fails) on some kernel.
+//! how cells and "loads" are decided). Exit 0 when every program loads on
+//! every kernel (a poisoned relocation that a `bpf_core_*_exists()` guard
+//! keeps from running is not a failure), 1 when some program fails on some
+//! kernel (an unguarded poisoned relocation, an ambiguous match, or
+//! libbpf's pass aborting), 2 for bad input.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -64,11 +67,18 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     let m = Matrix::build(&local, &ext, columns);
     let out = if a.json { json(&m) } else { m.render_text() };
     crate::write_stdout(out.as_bytes())?;
-    Ok(if m.failed() {
-        ExitCode::from(crate::EXIT_FAILED)
-    } else {
+    Ok(if every_program_loads(&m) {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::from(crate::EXIT_FAILED)
     })
+}
+
+/// True when no kernel aborted libbpf's pass and every program with CO-RE
+/// relocations loads on every kernel (guarded poisoned relocations do not
+/// count: the verifier removes their dead branch).
+fn every_program_loads(m: &Matrix) -> bool {
+    !m.aborted.iter().any(|&a| a) && m.programs().iter().all(|p| p.loads.iter().all(|&l| l))
 }
 
 /// Reads, parses and relocates against every target, spread over the
@@ -189,7 +199,7 @@ fn json(m: &Matrix) -> String {
         "relocations": rows,
         "programs": progs,
         "aborted": m.kernels.iter().zip(&m.aborted).filter(|(_, a)| **a).map(|(k, _)| k).collect::<Vec<_>>(),
-        "failed": m.failed(),
+        "failed": !every_program_loads(m),
     });
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');

@@ -17,6 +17,7 @@ const BPF_MAP_LOOKUP_ELEM: u32 = 1;
 const BPF_MAP_UPDATE_ELEM: u32 = 2;
 const BPF_PROG_LOAD: u32 = 5;
 const BPF_OBJ_PIN: u32 = 6;
+const BPF_PROG_TEST_RUN: u32 = 10;
 const BPF_OBJ_GET: u32 = 7;
 const BPF_OBJ_GET_INFO_BY_FD: u32 = 15;
 const BPF_BTF_LOAD: u32 = 18;
@@ -162,14 +163,99 @@ pub fn map_create(a: &MapCreate<'_>) -> io::Result<OwnedFd> {
     owned(bpf(BPF_MAP_CREATE, &mut attr)?)
 }
 
-/// `BPF_MAP_UPDATE_ELEM` with `key` and `value` of the map's sizes.
+/// `BPF_MAP_UPDATE_ELEM` with `key` and `value` of the map's sizes (for
+/// per-CPU maps, one 8-byte-aligned slot per possible CPU); other lengths
+/// are refused with `InvalidInput` before the kernel reads them.
 pub fn map_update(map: &OwnedFd, key: &[u8], value: &[u8], flags: u64) -> io::Result<()> {
+    let size = checked_sizes(map, key)?;
+    if value.len() != size {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "value is {} bytes, the map's values are {size}",
+                value.len()
+            ),
+        ));
+    }
     let mut attr = Attr::new();
     attr.u32(0, map.as_raw_fd() as u32);
     attr.ptr(8, key);
     attr.ptr(16, value);
     attr.u64(24, flags);
     bpf(BPF_MAP_UPDATE_ELEM, &mut attr).map(|_| ())
+}
+
+/// The number of possible CPUs (`/sys/devices/system/cpu/possible`, as
+/// libbpf's `libbpf_num_possible_cpus`): per-CPU map values hold one slot
+/// per possible CPU.
+pub fn possible_cpus() -> io::Result<usize> {
+    let text = std::fs::read_to_string("/sys/devices/system/cpu/possible")?;
+    let mut n = 0usize;
+    for part in text.trim().split(',').filter(|p| !p.is_empty()) {
+        let bad = || io::Error::new(io::ErrorKind::InvalidData, format!("cpu list '{text}'"));
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (a, b),
+            None => (part, part),
+        };
+        let a: usize = a.parse().map_err(|_| bad())?;
+        let b: usize = b.parse().map_err(|_| bad())?;
+        n += b.checked_sub(a).ok_or_else(bad)? + 1;
+    }
+    Ok(n.max(1))
+}
+
+/// Bytes of one value as user space reads and writes it: per-CPU maps
+/// hold the value rounded up to 8 bytes for each possible CPU.
+fn value_bytes(info: &MapInfo) -> io::Result<usize> {
+    let per_cpu = matches!(
+        MapType::from_raw(info.map_type),
+        MapType::PercpuHash
+            | MapType::PercpuArray
+            | MapType::LruPercpuHash
+            | MapType::PercpuCgroupStorage
+    );
+    let v = info.value_size as usize;
+    Ok(if per_cpu {
+        v.div_ceil(8) * 8 * possible_cpus()?
+    } else {
+        v
+    })
+}
+
+/// Checks `key` against the map's key size and returns the value size the
+/// kernel will read or write, so that no call hands it a short buffer.
+fn checked_sizes(map: &OwnedFd, key: &[u8]) -> io::Result<usize> {
+    let info = map_info(map)?;
+    if key.len() != info.key_size as usize {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "key is {} bytes, the map's keys are {}",
+                key.len(),
+                info.key_size
+            ),
+        ));
+    }
+    value_bytes(&info)
+}
+
+/// `BPF_MAP_LOOKUP_ELEM`: the value at `key`, of the map's value size (for
+/// per-CPU maps, one 8-byte-aligned slot per possible CPU). `Ok(None)`
+/// when the key is absent (`ENOENT`). The key must be the map's key size.
+pub fn map_lookup(map: &OwnedFd, key: &[u8]) -> io::Result<Option<Vec<u8>>> {
+    let size = checked_sizes(map, key)?;
+    let mut value = vec![0u8; size];
+    let mut attr = Attr::new();
+    attr.u32(0, map.as_raw_fd() as u32);
+    attr.ptr(8, key);
+    // The kernel writes the map's value size (checked above to be
+    // `value.len()`) into `value`, which this frame owns.
+    attr.u64(16, value.as_mut_ptr() as usize as u64);
+    match bpf(BPF_MAP_LOOKUP_ELEM, &mut attr) {
+        Ok(_) => Ok(Some(value)),
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// `BPF_MAP_FREEZE`: no more writes from user space.
@@ -309,6 +395,85 @@ pub fn prog_load(a: &ProgLoad<'_>) -> Result<OwnedFd, ProgLoadError> {
             }
         }
     }
+}
+
+/// `BPF_PROG_LOAD` with a verifier log from the first attempt, kept on
+/// success too: `level` as the kernel takes it (1, 2, 4 or a mix), `size`
+/// the buffer in bytes (0: start at 64 KiB and grow while the kernel says
+/// `ENOSPC`, up to 16 MiB; a given size is not grown, as with libbpf's
+/// user-supplied buffer). Returns the program and its log.
+pub fn prog_load_logged(
+    a: &ProgLoad<'_>,
+    level: u32,
+    size: u32,
+) -> Result<(OwnedFd, String), ProgLoadError> {
+    if a.license.last() != Some(&0) {
+        return Err(ProgLoadError {
+            error: io::Error::from_raw_os_error(libc::EINVAL),
+            log: "license is not NUL-terminated".into(),
+        });
+    }
+    let grow = size == 0;
+    let mut size = if grow { FIRST_LOG } else { size as usize };
+    loop {
+        let mut log = vec![0u8; size];
+        let mut attr = prog_attr(a, &mut log, level.max(1));
+        let res = bpf(BPF_PROG_LOAD, &mut attr);
+        let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+        let text = String::from_utf8_lossy(log.get(..end).unwrap_or_default()).into_owned();
+        match res {
+            Ok(fd) => {
+                return owned(fd)
+                    .map(|fd| (fd, text))
+                    .map_err(|error| ProgLoadError {
+                        error,
+                        log: String::new(),
+                    })
+            }
+            Err(e) if grow && e.raw_os_error() == Some(libc::ENOSPC) && size < MAX_LOG => {
+                size = size.saturating_mul(4).min(MAX_LOG);
+            }
+            Err(error) => return Err(ProgLoadError { error, log: text }),
+        }
+    }
+}
+
+/// What `BPF_PROG_TEST_RUN` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestRun {
+    /// The program's return value.
+    pub retval: u32,
+    /// The packet after the run (at most `data_in.len()` + 256 bytes kept).
+    pub data_out: Vec<u8>,
+    /// Average run time in nanoseconds.
+    pub duration_ns: u32,
+}
+
+/// `BPF_PROG_TEST_RUN`: runs a loaded program (socket filter, XDP, tc,
+/// flow dissector, ...) `repeat` times (0 = once) on `data_in` as its
+/// packet, without attaching it.
+pub fn prog_test_run(prog: &OwnedFd, data_in: &[u8], repeat: u32) -> io::Result<TestRun> {
+    let mut out = vec![0u8; data_in.len() + 256];
+    let mut attr = Attr::new();
+    attr.u32(0, prog.as_raw_fd() as u32);
+    attr.u32(
+        8,
+        u32::try_from(data_in.len()).map_err(|_| io::Error::from_raw_os_error(libc::E2BIG))?,
+    );
+    attr.u32(12, out.len() as u32);
+    attr.ptr(16, data_in);
+    // The kernel writes at most `data_size_out` (= `out.len()`) bytes into
+    // `out`, which this frame owns.
+    attr.u64(24, out.as_mut_ptr() as usize as u64);
+    attr.u32(32, repeat);
+    bpf(BPF_PROG_TEST_RUN, &mut attr)?;
+    let n = (attr.read_u32(12) as usize).min(out.len());
+    out.truncate(n);
+    Ok(TestRun {
+        retval: attr.read_u32(4),
+        data_out: out,
+        duration_ns: attr.read_u32(36),
+    })
 }
 
 /// `BPF_BTF_LOAD`; on failure returns the error and the kernel's BTF log.
@@ -574,24 +739,6 @@ impl std::fmt::Debug for FileBytes {
 }
 
 mod census;
+mod types;
 pub use census::{Census, Counted, Leaks};
-
-/// `BPF_MAP_LOOKUP_ELEM` on a map that is not per-CPU: the value at `key`
-/// is written into `value`. The map's key and value sizes are read first
-/// and `key` and `value` must have exactly those lengths (per-CPU maps,
-/// whose values are one per possible CPU, are refused: InvalidInput).
-pub fn map_lookup_into(map: &OwnedFd, key: &[u8], value: &mut [u8]) -> io::Result<()> {
-    let info = map_info(map)?;
-    // BPF_MAP_TYPE_PERCPU_HASH, PERCPU_ARRAY, LRU_PERCPU_HASH, PERCPU_CGROUP_STORAGE
-    if matches!(info.map_type, 5 | 6 | 10 | 21)
-        || key.len() != info.key_size as usize
-        || value.len() != info.value_size as usize
-    {
-        return Err(io::Error::from(io::ErrorKind::InvalidInput));
-    }
-    let mut attr = Attr::new();
-    attr.u32(0, map.as_raw_fd() as u32);
-    attr.ptr(8, key);
-    attr.u64(16, value.as_mut_ptr() as usize as u64);
-    bpf(BPF_MAP_LOOKUP_ELEM, &mut attr).map(|_| ())
-}
+pub use types::{AttachType, MapType, ProgramType};
