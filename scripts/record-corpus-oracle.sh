@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Record libbpf 1.1's outcome for every corpus object and every real-world
-# object (fixtures/bpf/corpus/*.bpf.o, fixtures/bpf/real/*/*.o) into
-# fixtures/oracle/load/corpus/ (see its README.md for the format).
+# object (fixtures/bpf/corpus/*.bpf.o, fixtures/bpf/real/<package>_<version>/*.o)
+# into fixtures/oracle/load/corpus/ (see its README.md for the format).
+#
+# The real-world objects come from Debian packages, copied or cut out of
+# the binaries that embed them by scripts/extract-real-corpus.py:
+#   apt-get download libxdp1 libbpf-tools golang-github-cilium-ebpf-dev
+#   for d in *.deb; do dpkg-deb -x $d x_<package>_<version>; done
+#   scripts/extract-real-corpus.py .
 #
 # Must run as root on the recording kernel (bpf(2) allowed, bpffs on
 # /sys/fs/bpf). Needs a C compiler, libbpf-dev (1.1), libelf and zlib.

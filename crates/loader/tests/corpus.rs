@@ -247,10 +247,19 @@ fn run_one(run: &mut Run, o: &Oracle, pin_root: &Path) {
                 run.agree += 1;
                 eprintln!("{}: refused as libbpf (-{e}): {err}", o.stem);
             }
+            // Refused at load instead of open: every program failed with
+            // the object-level reason.
+            Ok(l) if l.object_failure.is_some() && l.programs.iter().all(|p| !p.is_loaded()) => {
+                run.agree += 1;
+                eprintln!(
+                    "{}: refused as libbpf (-{e}) at load: {:?}",
+                    o.stem, l.object_failure
+                );
+            }
             Ok(l) => run.report.push(format!(
                 "{}: libbpf refuses the object (-{e}), btfx loaded {} programs",
                 o.stem,
-                l.programs.len()
+                l.programs.iter().filter(|p| p.is_loaded()).count()
             )),
         }
         return;
