@@ -512,3 +512,45 @@ pub fn collect(
     }
     Ok(maps)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_names_as_libbpf() {
+        // Kernel names libbpf 1.1 gave (fixtures/oracle/load/corpus/*.maps).
+        assert_eq!(internal_name("globals", ".data"), "globals.data");
+        assert_eq!(internal_name("globals", ".rodata"), "globals.rodata");
+        assert_eq!(internal_name("ext_kconfig", ".bss"), "ext_kcon.bss");
+        assert_eq!(internal_name("ext_kconfig", ".kconfig"), "ext_kco.kconfig");
+        assert_eq!(
+            internal_name("xdp-dispatcher", ".rodata"),
+            "xdp_disp.rodata"
+        );
+        assert_eq!(internal_name("globals", ".data.stats"), ".data.stats");
+        assert_eq!(
+            internal_name("globals", ".data.a_rather_long_section_name_1"),
+            ".data.a_rather_"
+        );
+        assert_eq!(
+            data_map_name("globals", ".data.a_rather_long_section_name_1"),
+            ".data.a_rather_long_section_name_1"
+        );
+        assert_eq!(data_map_name("globals", ".rodata"), "globals.rodata");
+        assert_eq!(kernel_name("m_percpu_cgroup_storage"), "m_percpu_cgroup");
+    }
+
+    #[test]
+    fn sizes_as_libbpf() {
+        assert_eq!(ringbuf_size(5000), 8192);
+        assert_eq!(ringbuf_size(3 * 4096), 16384);
+        assert_eq!(ringbuf_size(4096), 4096);
+        assert_eq!(ringbuf_size(0), 4096);
+        assert_eq!(ringbuf_size(u32::MAX), u32::MAX);
+        assert_eq!(parse_cpu_list("0-1"), Some(2));
+        assert_eq!(parse_cpu_list("0"), Some(1));
+        assert_eq!(parse_cpu_list("0-3,8-11"), Some(12));
+        assert_eq!(parse_cpu_list("x"), None);
+    }
+}

@@ -163,10 +163,24 @@ struct Run {
     total: usize,
     agree: usize,
     report: Vec<String>,
+    /// (corpus or real, what) -> (agreeing, total).
+    tally: std::collections::BTreeMap<(&'static str, &'static str), (usize, usize)>,
+    origin: &'static str,
+}
+
+impl Run {
+    fn count(&mut self, what: &'static str, agreed: bool) {
+        let e = self.tally.entry((self.origin, what)).or_default();
+        e.1 += 1;
+        if agreed {
+            e.0 += 1;
+        }
+    }
 }
 
 impl Run {
     fn check(&mut self, what: &str, want: &Outcome, got: &Outcome, why: &str) {
+        self.count("programs", want == got);
         self.total += 1;
         if want == got {
             self.agree += 1;
@@ -213,6 +227,7 @@ fn compare_maps(run: &mut Run, o: &Oracle, l: &loader::LoadedObject) {
         if got[6] == "0x0" {
             got[6] = "0".into();
         }
+        run.count("maps", &got == want);
         if &got == want {
             run.agree += 1;
         } else {
@@ -244,23 +259,28 @@ fn run_one(run: &mut Run, o: &Oracle, pin_root: &Path) {
         run.total += 1;
         match load(&elf, &opts(Vec::new())) {
             Err(err) => {
+                run.count("refused objects", true);
                 run.agree += 1;
                 eprintln!("{}: refused as libbpf (-{e}): {err}", o.stem);
             }
             // Refused at load instead of open: every program failed with
             // the object-level reason.
             Ok(l) if l.object_failure.is_some() && l.programs.iter().all(|p| !p.is_loaded()) => {
+                run.count("refused objects", true);
                 run.agree += 1;
                 eprintln!(
                     "{}: refused as libbpf (-{e}) at load: {:?}",
                     o.stem, l.object_failure
                 );
             }
-            Ok(l) => run.report.push(format!(
-                "{}: libbpf refuses the object (-{e}), btfx loaded {} programs",
-                o.stem,
-                l.programs.iter().filter(|p| p.is_loaded()).count()
-            )),
+            Ok(l) => {
+                run.count("refused objects", false);
+                run.report.push(format!(
+                    "{}: libbpf refuses the object (-{e}), btfx loaded {} programs",
+                    o.stem,
+                    l.programs.iter().filter(|p| p.is_loaded()).count()
+                ))
+            }
         }
         return;
     }
@@ -322,12 +342,19 @@ fn corpus_agrees_with_libbpf() {
         total: 0,
         agree: 0,
         report: Vec::new(),
+        tally: Default::default(),
+        origin: "corpus",
     };
     let only = std::env::var("CORPUS_ONLY").ok();
     for o in oracles() {
         if only.as_deref().is_some_and(|s| !o.stem.contains(s)) {
             continue;
         }
+        run.origin = if o.stem.starts_with("real__") {
+            "real"
+        } else {
+            "corpus"
+        };
         run_one(&mut run, &o, &pin_root);
         // Pins by name are the run's own: remove them between objects.
         for e in std::fs::read_dir(&pin_root).unwrap() {
@@ -340,6 +367,9 @@ fn corpus_agrees_with_libbpf() {
         "{} of {} programs and maps agree with libbpf 1.1",
         run.agree, run.total
     );
+    for ((origin, what), (agree, total)) in &run.tally {
+        eprintln!("  {origin} {what}: {agree} of {total}");
+    }
     for r in &run.report {
         eprintln!("  {r}");
     }
