@@ -31,7 +31,7 @@ cc -O2 -Wall -o "$tmp/secnames" scripts/record-corpus-secnames.c -lbpf -lelf -lz
 record() { # <object> <stem>
 	"$tmp/rec" "$1" "$PIN" "$OUT/$2.txt" "$OUT/$2.maps" 2>"$OUT/$2.log" || true
 	# Normalise what changes from run to run: fds, ids, timings.
-	sed -i -E -e 's/fd=[0-9]+/fd=<N>/g' -e 's/verification time [0-9]+ usec/verification time <N> usec/' "$OUT/$2.log"
+	sed -i -E -e 's/fd=[0-9]+/fd=<N>/g' -e 's/verification time [0-9]+ usec/verification time <N> usec/' -e 's/0xffff[0-9a-f]{12}/0xffff<kaddr>/g' "$OUT/$2.log"
 	[[ -s $OUT/$2.maps ]] || rm -f "$OUT/$2.maps"
 	rm -rf "${PIN:?}"/*
 }

@@ -271,6 +271,7 @@ impl OpenObject {
         let defs = maps::collect(obj, local.as_ref(), &self.name, kcfg)?;
         let mut planned = Vec::with_capacity(defs.len());
         for mut def in defs {
+            maps::create_defaults(&mut def)?;
             if let Some(image) = self.images.get(&def.name) {
                 def.data = Some(image.clone());
             }

@@ -336,16 +336,26 @@ pub fn creates_without_btf(map_type: u32) -> bool {
     )
 }
 
-/// Applies libbpf's adjustments before `BPF_MAP_CREATE`: PERF_EVENT_ARRAY
-/// max_entries, ring buffer sizes.
-pub fn adjust(m: &mut MapDef) -> Result<()> {
-    match m.map_type {
-        PERF_EVENT_ARRAY if m.max_entries == 0 => m.max_entries = possible_cpus()?,
-        RINGBUF | USER_RINGBUF => m.max_entries = ringbuf_size(m.max_entries),
-        _ => {}
+/// libbpf's adjustment at open: ring buffer sizes rounded up to a
+/// power-of-two number of pages (inner map templates included).
+pub fn adjust_sizes(m: &mut MapDef) {
+    if matches!(m.map_type, RINGBUF | USER_RINGBUF) {
+        m.max_entries = ringbuf_size(m.max_entries);
     }
     if let Some(inner) = m.inner.as_mut() {
-        adjust(inner)?;
+        adjust_sizes(inner);
+    }
+}
+
+/// libbpf's defaults at `BPF_MAP_CREATE` time: a PERF_EVENT_ARRAY without
+/// max_entries gets the number of possible CPUs (inner map templates
+/// included). Reads /sys/devices/system/cpu/possible only when needed.
+pub fn create_defaults(m: &mut MapDef) -> Result<()> {
+    if m.map_type == PERF_EVENT_ARRAY && m.max_entries == 0 {
+        m.max_entries = possible_cpus()?;
+    }
+    if let Some(inner) = m.inner.as_mut() {
+        create_defaults(inner)?;
     }
     Ok(())
 }
@@ -458,7 +468,7 @@ pub fn collect(
                     m.init_slots.push(InitSlot { index, target });
                 }
             }
-            adjust(&mut m)?;
+            adjust_sizes(&mut m);
             maps.push(m);
         }
     }
