@@ -26,7 +26,7 @@ mkdir -p "$OUT" "$PIN"
 cc -O2 -Wall -o "$tmp/rec" scripts/record-corpus-oracle.c -lbpf -lelf -lz
 cc -O2 -Wall -o "$tmp/secnames" scripts/record-corpus-secnames.c -lbpf -lelf -lz
 # What libbpf makes of each section name (libbpf_prog_type_by_name).
-"$tmp/secnames" <"$OUT/sec-names.in" >"$OUT/sec-names.txt"
+"$tmp/secnames" <"$OUT/sec-names.in" >"$OUT/sec-names.tsv"
 
 record() { # <object> <stem>
 	"$tmp/rec" "$1" "$PIN" "$OUT/$2.txt" "$OUT/$2.maps" 2>"$OUT/$2.log" || true

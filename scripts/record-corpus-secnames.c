@@ -2,7 +2,7 @@
 /* For each section name on stdin (one a line), prints what libbpf's
  * libbpf_prog_type_by_name() makes of it: "NAME\tPROG_TYPE\tATTACH_TYPE",
  * or "NAME\t-ERRNO" when no SEC_DEF matches. Part of
- * scripts/record-corpus-oracle.sh (the corpus oracle's sec-names.txt). */
+ * scripts/record-corpus-oracle.sh (the corpus oracle's sec-names.tsv). */
 #include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>

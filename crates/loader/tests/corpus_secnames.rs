@@ -1,6 +1,6 @@
 //! btfx's SEC_DEF table and matching rules against libbpf 1.1's
 //! `libbpf_prog_type_by_name()` for 140 section names
-//! (fixtures/oracle/load/corpus/sec-names.txt, recorded by
+//! (fixtures/oracle/load/corpus/sec-names.tsv, recorded by
 //! scripts/record-corpus-oracle.sh): the same program type and expected
 //! attach type, or no match, for every name; the names only newer libbpf
 //! knows ([`progtype::NOT_IN_LIBBPF_1_1`]) are unknown to 1.1 and known
@@ -12,7 +12,7 @@ use loader::progtype::{self, find_sec_def, from_section, NOT_IN_LIBBPF_1_1};
 fn section_names_resolve_as_libbpf() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/oracle/load/corpus/sec-names.txt"
+        "/../../fixtures/oracle/load/corpus/sec-names.tsv"
     );
     let text = std::fs::read_to_string(path).unwrap();
     let (mut same, mut newer) = (0, 0);
