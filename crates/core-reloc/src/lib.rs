@@ -41,7 +41,7 @@
 //! let ext = BtfExt::parse(&ext, &local).unwrap();
 //!
 //! // r1 += 0 (the compiler's local offset of pid).
-//! let insn = Insn { code: 0x07, dst_reg: 1, src_reg: 0, off: 0, imm: 0 };
+//! let insn = Insn { code: 0x07, dst: 1, src: 0, off: 0, imm: 0 };
 //! let mut progs = vec![Program {
 //!     name: "probe".into(), section: "kprobe/x".into(), insn_off: 0, insns: vec![insn],
 //! }];

@@ -36,8 +36,8 @@ fn poison_one(prog: &str, relo: usize, idx: usize, insn: &mut Insn, log: &mut Ve
         "prog '{prog}': relo #{relo}: substituting insn #{idx} w/ invalid insn"
     ));
     insn.code = BPF_JMP_CALL;
-    insn.dst_reg = 0;
-    insn.src_reg = 0;
+    insn.dst = 0;
+    insn.src = 0;
     insn.off = 0;
     insn.imm = POISON_IMM;
 }
@@ -191,10 +191,9 @@ pub fn apply_fixup(
         BPF_LD => {
             let second = insns.get(idx + 1).copied();
             let ok = insn.is_ld_imm64()
-                && insn.src_reg == 0
+                && insn.src == 0
                 && insn.off == 0
-                && second
-                    .is_some_and(|s| s.code == 0 && s.dst_reg == 0 && s.src_reg == 0 && s.off == 0);
+                && second.is_some_and(|s| s.code == 0 && s.dst == 0 && s.src == 0 && s.off == 0);
             let Some(second) = second.filter(|_| ok) else {
                 let w = format!(
                     "prog '{prog}': relo #{relo}: insn #{idx} (LDIMM64) has unexpected form"
@@ -223,7 +222,7 @@ pub fn apply_fixup(
         _ => {
             let w = format!(
                 "prog '{prog}': relo #{relo}: trying to relocate unrecognized insn #{idx}, code:{:#x}, src:{:#x}, dst:{:#x}, off:{:#x}, imm:{:#x}",
-                insn.code, insn.src_reg, insn.dst_reg, insn.off as i32 as u32, insn.imm as u32
+                insn.code, insn.src, insn.dst, insn.off as i32 as u32, insn.imm as u32
             );
             log.push(w.clone());
             return Err((EINVAL, w));

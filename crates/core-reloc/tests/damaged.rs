@@ -56,7 +56,7 @@ fn prog(n: usize) -> Vec<Program> {
         insns: vec![
             Insn {
                 code: 0x07,
-                dst_reg: 1,
+                dst: 1,
                 imm: 4,
                 ..Insn::default()
             };

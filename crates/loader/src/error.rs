@@ -51,6 +51,9 @@ pub enum Error {
         /// What is wrong.
         why: String,
     },
+    /// The ELF object is damaged (see [`bpf_object::Error`]).
+    #[error(transparent)]
+    Object(bpf_object::Error),
     /// BTF of the object (or kernel) could not be read or used.
     #[error("BTF: {0}")]
     Btf(#[from] btf::Error),
@@ -99,6 +102,43 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
+}
+
+impl From<bpf_object::Error> for Error {
+    fn from(e: bpf_object::Error) -> Error {
+        // The object reader's variants keep their own shape here, so
+        // callers match one set of variants whichever layer found the fault.
+        match e {
+            bpf_object::Error::Elf { what, why } => Error::Elf { what, why },
+            bpf_object::Error::Section {
+                index,
+                section,
+                why,
+            } => Error::Section {
+                index,
+                section,
+                why,
+            },
+            bpf_object::Error::Symbol { index, name, why } => Error::Symbol { index, name, why },
+            bpf_object::Error::Relocation {
+                section,
+                reloc,
+                offset,
+                symbol,
+                symbol_name,
+                why,
+            } => Error::Relocation {
+                section,
+                reloc,
+                offset,
+                symbol,
+                symbol_name,
+                why,
+            },
+            bpf_object::Error::Btf(b) => Error::Btf(b),
+            other => Error::Object(other),
+        }
+    }
 }
 
 /// Result alias of the crate.

@@ -34,10 +34,11 @@ pub mod link;
 pub mod load;
 mod loaded;
 pub mod maps;
-pub mod object;
 pub mod open;
 mod pin;
 pub mod progtype;
+/// The ELF object model (the `btfx-bpf-object` crate), re-exported.
+pub use bpf_object as object;
 pub mod sys;
 
 pub use error::{Error, Result};

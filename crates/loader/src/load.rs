@@ -85,85 +85,11 @@ fn errno_of(e: &std::io::Error) -> i32 {
     e.raw_os_error().unwrap_or(libc::EINVAL)
 }
 
-/// The plain-data program core-reloc works on (name, section, offset,
-/// instructions) for an object's program or subprogram.
-pub fn to_core(p: &Program) -> core_reloc::Program {
-    core_reloc::Program {
-        name: p.name.clone(),
-        section: p.section_name.clone(),
-        insn_off: p.insn_offset,
-        insns: p
-            .insns
-            .iter()
-            .map(|i| core_reloc::Insn {
-                code: i.code,
-                dst_reg: i.dst,
-                src_reg: i.src,
-                off: i.off,
-                imm: i.imm,
-            })
-            .collect(),
-    }
-}
+pub use bpf_object::{core_inputs, core_programs, to_core, CoreInputs};
 
 /// Parses an object's `.BTF.ext` against its BTF; errors name the section.
 pub(crate) fn parse_ext(obj: &Object, bytes: &[u8], local: &Btf<'_>) -> Result<core_reloc::BtfExt> {
-    core_reloc::BtfExt::parse(bytes, local).map_err(|e| Error::Section {
-        index: obj.section_by_name(".BTF.ext").map_or(0, |s| s.index),
-        section: ".BTF.ext".into(),
-        why: e.to_string(),
-    })
-}
-
-/// What CO-RE relocation needs from an object: its BTF, its `.BTF.ext`
-/// and its programs, ready for [`core_reloc::relocate`].
-pub struct CoreInputs<'a> {
-    /// The object's `.BTF`.
-    pub btf: Btf<'a>,
-    /// The object's `.BTF.ext`.
-    pub ext: core_reloc::BtfExt,
-    /// Programs and subprograms, as [`core_programs`] gives them.
-    pub programs: Vec<core_reloc::Program>,
-}
-
-/// Reads [`CoreInputs`] out of an object; an object without `.BTF` or
-/// `.BTF.ext` has no CO-RE relocations to decide and is an error here.
-pub fn core_inputs(obj: &Object) -> Result<CoreInputs<'_>> {
-    let missing = |section: &str| Error::Elf {
-        what: section.into(),
-        why: format!("the object has no {section} section"),
-    };
-    let btf = Btf::parse(obj.btf().ok_or_else(|| missing(".BTF"))?)?;
-    let ext = parse_ext(obj, obj.btf_ext().ok_or_else(|| missing(".BTF.ext"))?, &btf)?;
-    Ok(CoreInputs {
-        btf,
-        ext,
-        programs: core_programs(obj),
-    })
-}
-
-/// Every program and `.text` subprogram of `obj` as core-reloc programs, in
-/// the order libbpf relocates them: what `btfx reloc` and `btfx check` feed
-/// to [`core_reloc::relocate`].
-pub fn core_programs(obj: &Object) -> Vec<core_reloc::Program> {
-    obj.programs()
-        .iter()
-        .chain(obj.subprograms())
-        .map(to_core)
-        .collect()
-}
-
-fn from_core(p: &core_reloc::Program) -> Vec<Insn> {
-    p.insns
-        .iter()
-        .map(|i| Insn {
-            code: i.code,
-            dst: i.dst_reg,
-            src: i.src_reg,
-            off: i.off,
-            imm: i.imm,
-        })
-        .collect()
+    Ok(obj.parse_ext(bytes, local)?)
 }
 
 /// Loads `elf` into the running kernel in one call: open, configure from
@@ -507,8 +433,8 @@ impl OpenObject {
                         (Vec::new(), Vec::new())
                     };
                     let args = sys::ProgLoad {
-                        prog_type: prog_type.raw(),
-                        expected_attach_type: attach_type.map_or(0, AttachType::raw),
+                        prog_type,
+                        expected_attach_type: attach_type,
                         insns: &code,
                         license: &license,
                         kern_version: obj.kern_version().unwrap_or(0),
@@ -613,7 +539,7 @@ fn relocate_into(
     let report = core_reloc::relocate(local, ext, &mut cps, core_reloc::Target::new(target));
     for (cp, p) in cps.iter().zip(progs.iter().copied().chain(subs.iter())) {
         let mut q = p.clone();
-        q.insns = from_core(cp);
+        q.insns = cp.insns.clone();
         funcs.insert(q.name.clone(), q);
     }
     report
@@ -777,7 +703,7 @@ fn create_map(m: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<OwnedFd> {
         && (m.btf_key.0 != 0 || m.btf_value.0 != 0)
         && !maps::creates_without_btf(m.map_type);
     let mut a = sys::MapCreate {
-        map_type: m.map_type,
+        map_type: MapType::from_raw(m.map_type),
         key_size: m.key_size,
         value_size: m.value_size,
         max_entries: m.max_entries,
@@ -819,7 +745,7 @@ fn reuse_pinned(m: &MapDef, path: &std::path::Path) -> Result<Option<OwnedFd>> {
         "BPF_OBJ_GET_INFO_BY_FD",
         format!("map pinned at {}", path.display()),
     ))?;
-    let same = info.map_type == m.map_type
+    let same = info.map_type.raw() == m.map_type
         && info.key_size == m.key_size
         && info.value_size == m.value_size
         && info.max_entries == m.max_entries

@@ -12,7 +12,7 @@ fn census_sees_a_live_program_and_not_a_dropped_one() {
     let counted = Census::begin().unwrap();
     let insns: [u8; 16] = [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
     let fd = sys::prog_load(&sys::ProgLoad {
-        prog_type: 1,
+        prog_type: sys::ProgramType::SocketFilter,
         insns: &insns,
         license: b"GPL\0",
         name: "census",

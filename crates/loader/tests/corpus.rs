@@ -209,7 +209,7 @@ fn compare_maps(run: &mut Run, o: &Oracle, l: &loader::LoadedObject) {
         let mut got = vec![
             m.name.clone(),
             m.kernel_name.clone(),
-            info.map_type.to_string(),
+            info.map_type.raw().to_string(),
             info.key_size.to_string(),
             info.value_size.to_string(),
             info.max_entries.to_string(),

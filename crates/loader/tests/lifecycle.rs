@@ -125,7 +125,7 @@ fn configured_load_reaches_the_kernel() {
     obj.set_autoload("unlink_exit", false).unwrap();
     obj.set_program_log("fork_btf", 1, 0).unwrap();
     let mine = sys::map_create(&sys::MapCreate {
-        map_type: MapType::Array.raw(),
+        map_type: MapType::Array,
         key_size: 4,
         value_size: 8,
         max_entries: 16,

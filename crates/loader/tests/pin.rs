@@ -151,7 +151,7 @@ fn maps_pinned_by_name_are_reused_as_libbpf_does() {
     // Replace the pin with a hash map of 32 entries instead of 16.
     std::fs::remove_file(dir.join("btfx_pinned")).unwrap();
     let other = loader::sys::map_create(&loader::sys::MapCreate {
-        map_type: 1,
+        map_type: loader::MapType::Hash,
         key_size: 4,
         value_size: 8,
         max_entries: 32,

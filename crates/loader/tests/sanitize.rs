@@ -107,7 +107,16 @@ fn sanitised_btf_has_no_missing_kind_and_loads() {
         let obj = Object::parse(&bytes).unwrap();
         let Some(raw) = obj.btf() else { continue };
         let local = Btf::parse(raw).unwrap();
-        let externs = loader::externs::collect(&obj, Some(&local)).unwrap();
+        // An object whose strong externs do not resolve here never reaches
+        // BTF loading (libbpf fails it first): fixtures/bpf/extern_missing.
+        let externs = match loader::externs::collect(&obj, Some(&local)) {
+            Ok(x) => x,
+            Err(e) if name == "extern_missing.bpf.o" => {
+                eprintln!("{name}: skipped: {e}");
+                continue;
+            }
+            Err(e) => panic!("{name}: {e}"),
+        };
         for (what, feat) in feature_sets() {
             let fixed = fixup(&obj, &local, &externs, feat).unwrap();
             let out =
@@ -169,7 +178,16 @@ fn fixed_up_btf_loads() {
         let obj = Object::parse(&bytes).unwrap();
         let Some(raw) = obj.btf() else { continue };
         let local = Btf::parse(raw).unwrap();
-        let externs = loader::externs::collect(&obj, Some(&local)).unwrap();
+        // An object whose strong externs do not resolve here never reaches
+        // BTF loading (libbpf fails it first): fixtures/bpf/extern_missing.
+        let externs = match loader::externs::collect(&obj, Some(&local)) {
+            Ok(x) => x,
+            Err(e) if name == "extern_missing.bpf.o" => {
+                eprintln!("{name}: skipped: {e}");
+                continue;
+            }
+            Err(e) => panic!("{name}: {e}"),
+        };
         let fixed = fixup(&obj, &local, &externs, BtfFeatures::ALL).unwrap();
         if let Err(e) = loader::sys::btf_load(&fixed) {
             let last = e.log.lines().last().unwrap_or("").to_string();
@@ -295,7 +313,16 @@ fn fixed_up_btf_is_what_libbpf_loads() {
         };
         let obj = Object::parse(&bytes).unwrap();
         let local = Btf::parse(obj.btf().unwrap()).unwrap();
-        let externs = loader::externs::collect(&obj, Some(&local)).unwrap();
+        // An object whose strong externs do not resolve here never reaches
+        // BTF loading (libbpf fails it first): fixtures/bpf/extern_missing.
+        let externs = match loader::externs::collect(&obj, Some(&local)) {
+            Ok(x) => x,
+            Err(e) if name == "extern_missing.bpf.o" => {
+                eprintln!("{name}: skipped: {e}");
+                continue;
+            }
+            Err(e) => panic!("{name}: {e}"),
+        };
         // The recording kernel (6.18) supports every kind.
         let fixed = fixup(&obj, &local, &externs, BtfFeatures::ALL).unwrap();
         let mut got = Vec::new();

@@ -44,12 +44,12 @@ fn stem(p: &str) -> String {
 /// Runs `btfx check`.
 pub fn run(a: Args) -> Result<ExitCode, String> {
     let data = crate::input::read(&a.object)?;
-    let obj = loader::object::Object::parse(&data).map_err(|e| format!("{}: {e}", a.object))?;
-    let loader::load::CoreInputs {
+    let obj = bpf_object::Object::parse(&data).map_err(|e| format!("{}: {e}", a.object))?;
+    let bpf_object::CoreInputs {
         btf: local,
         ext,
         programs,
-    } = loader::load::core_inputs(&obj).map_err(|e| format!("{}: {e}", a.object))?;
+    } = bpf_object::core_inputs(&obj).map_err(|e| format!("{}: {e}", a.object))?;
     let mut targets = a.targets.clone();
     if let Some(dir) = &a.target_dir {
         let mut found: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -50,12 +50,12 @@ enum Style {
 /// Runs `btfx reloc`.
 pub fn run(a: Args) -> Result<ExitCode, String> {
     let data = crate::input::read(&a.object)?;
-    let obj = loader::object::Object::parse(&data).map_err(|e| format!("{}: {e}", a.object))?;
-    let loader::load::CoreInputs {
+    let obj = bpf_object::Object::parse(&data).map_err(|e| format!("{}: {e}", a.object))?;
+    let bpf_object::CoreInputs {
         btf: local,
         ext,
         mut programs,
-    } = loader::load::core_inputs(&obj).map_err(|e| format!("{}: {e}", a.object))?;
+    } = bpf_object::core_inputs(&obj).map_err(|e| format!("{}: {e}", a.object))?;
     let loaded = Loaded::open(&a.target, None)?;
     let names = core_reloc::wanted_names(&local, &ext);
     let (target, found) = loaded.btf_scanning(&names)?;

@@ -116,7 +116,7 @@ fn name16(name: &str) -> [u8; 16] {
 #[derive(Debug, Clone, Default)]
 pub struct MapCreate<'a> {
     /// `map_type`.
-    pub map_type: u32,
+    pub map_type: MapType,
     /// `key_size`.
     pub key_size: u32,
     /// `value_size`.
@@ -144,7 +144,7 @@ pub struct MapCreate<'a> {
 /// `BPF_MAP_CREATE`.
 pub fn map_create(a: &MapCreate<'_>) -> io::Result<OwnedFd> {
     let mut attr = Attr::new();
-    attr.u32(0, a.map_type);
+    attr.u32(0, a.map_type.raw());
     attr.u32(4, a.key_size);
     attr.u32(8, a.value_size);
     attr.u32(12, a.max_entries);
@@ -208,7 +208,7 @@ pub fn possible_cpus() -> io::Result<usize> {
 /// hold the value rounded up to 8 bytes for each possible CPU.
 fn value_bytes(info: &MapInfo) -> io::Result<usize> {
     let per_cpu = matches!(
-        MapType::from_raw(info.map_type),
+        info.map_type,
         MapType::PercpuHash
             | MapType::PercpuArray
             | MapType::LruPercpuHash
@@ -269,9 +269,10 @@ pub fn map_freeze(map: &OwnedFd) -> io::Result<()> {
 #[derive(Debug, Clone, Default)]
 pub struct ProgLoad<'a> {
     /// `prog_type`.
-    pub prog_type: u32,
-    /// `expected_attach_type`.
-    pub expected_attach_type: u32,
+    pub prog_type: ProgramType,
+    /// `expected_attach_type` (`None`: 0, what the kernel takes for
+    /// program types that have none).
+    pub expected_attach_type: Option<AttachType>,
     /// Instructions, encoded in the machine's byte order.
     pub insns: &'a [u8],
     /// License, NUL-terminated.
@@ -305,7 +306,7 @@ pub struct ProgLoadError {
 
 fn prog_attr(a: &ProgLoad<'_>, log: &mut [u8], level: u32) -> Attr {
     let mut attr = Attr::new();
-    attr.u32(0, a.prog_type);
+    attr.u32(0, a.prog_type.raw());
     attr.u32(4, (a.insns.len() / 8) as u32);
     attr.ptr(8, a.insns);
     attr.ptr(16, a.license);
@@ -317,7 +318,7 @@ fn prog_attr(a: &ProgLoad<'_>, log: &mut [u8], level: u32) -> Attr {
     attr.u32(40, a.kern_version);
     attr.u32(44, a.prog_flags);
     attr.bytes(48, &name16(a.name));
-    attr.u32(68, a.expected_attach_type);
+    attr.u32(68, a.expected_attach_type.map_or(0, AttachType::raw));
     if let Some(fd) = a.btf_fd {
         attr.u32(72, fd.as_raw_fd() as u32);
         if !a.func_info.is_empty() {
@@ -545,7 +546,7 @@ pub fn obj_get(path: &std::path::Path) -> io::Result<OwnedFd> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MapInfo {
     /// `type`.
-    pub map_type: u32,
+    pub map_type: MapType,
     /// `id`.
     pub id: u32,
     /// `key_size`.
@@ -568,7 +569,7 @@ pub fn map_info(fd: &OwnedFd) -> io::Result<MapInfo> {
     let mut extra = [0u8; 8];
     extra.copy_from_slice(&b[80..88]);
     Ok(MapInfo {
-        map_type: u(0),
+        map_type: MapType::from_raw(u(0)),
         id: u(4),
         key_size: u(8),
         value_size: u(12),
@@ -613,7 +614,7 @@ pub fn map_id(fd: &OwnedFd) -> io::Result<u32> {
 pub fn probe_bpf() -> io::Result<()> {
     let insns: [u8; 16] = [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
     let a = ProgLoad {
-        prog_type: 1,
+        prog_type: ProgramType::SocketFilter,
         insns: &insns,
         license: b"GPL\0",
         name: "btfx_probe",
@@ -739,6 +740,11 @@ impl std::fmt::Debug for FileBytes {
 }
 
 mod census;
+mod info;
 mod types;
 pub use census::{Census, Counted, Leaks};
-pub use types::{AttachType, MapType, ProgramType};
+pub use info::{
+    btf_data, btf_info, fd_by_id, ids, link_info, map_info_full, next_id, prog_info_full, BtfInfo,
+    LinkInfo, MapInfoFull, ObjKind, ProgInfo,
+};
+pub use types::{AttachType, LinkType, MapType, ProgramType};

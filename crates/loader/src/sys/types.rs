@@ -221,6 +221,42 @@ kernel_enum! {
     }
 }
 
+kernel_enum! {
+    /// `enum bpf_link_type`.
+    LinkType, "link type" {
+        Unspec = 0 => "unspec",
+        RawTracepoint = 1 => "raw_tracepoint",
+        Tracing = 2 => "tracing",
+        Cgroup = 3 => "cgroup",
+        Iter = 4 => "iter",
+        Netns = 5 => "netns",
+        Xdp = 6 => "xdp",
+        PerfEvent = 7 => "perf_event",
+        KprobeMulti = 8 => "kprobe_multi",
+        StructOps = 9 => "struct_ops",
+        Netfilter = 10 => "netfilter",
+        Tcx = 11 => "tcx",
+        UprobeMulti = 12 => "uprobe_multi",
+        Netkit = 13 => "netkit",
+        Sockmap = 14 => "sockmap",
+    }
+}
+
+// The enums come out of a macro that cannot mark one variant `#[default]`.
+#[allow(clippy::derivable_impls)]
+impl Default for ProgramType {
+    fn default() -> Self {
+        ProgramType::Unspec
+    }
+}
+
+#[allow(clippy::derivable_impls)]
+impl Default for MapType {
+    fn default() -> Self {
+        MapType::Unspec
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,23 +14,15 @@
 //! * [`Object::symbols`], [`Object::license`], [`Object::kern_version`],
 //!   [`Object::btf`], [`Object::btf_ext`] (raw bytes, parse with `btf`).
 
-mod insn;
-mod program;
-mod reloc;
-mod section;
-mod symbol;
-
 use btf::Endian;
 use object::elf::{self, FileHeader64};
 use object::read::elf::{FileHeader, Rel as _, SectionHeader as _, Sym as _};
 use object::Endianness;
 
-pub use insn::*;
-pub use program::Program;
-pub use reloc::*;
-pub use section::{Section, SectionKind};
-pub use symbol::Symbol;
-
+use crate::program::{self, Program};
+use crate::reloc::Relocation;
+use crate::section::{self, Section, SectionKind};
+use crate::symbol::Symbol;
 use crate::{Error, Result};
 
 /// A parsed BPF ELF object (owned; the input bytes can be dropped).

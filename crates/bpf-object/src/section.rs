@@ -1,6 +1,6 @@
 //! ELF sections of a BPF object and what libbpf makes of them.
 
-use super::reloc::Relocation;
+use crate::reloc::Relocation;
 
 /// What a section is for, classified by name and type as libbpf does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,9 +2,9 @@
 
 use btf::Endian;
 
-use super::insn::{Insn, INSN_SIZE};
-use super::section::{Section, SectionKind};
-use super::symbol::Symbol;
+use crate::insn::{Insn, INSN_SIZE};
+use crate::section::{Section, SectionKind};
+use crate::symbol::Symbol;
 use crate::{Error, Result};
 
 /// A function in an executable section: a program (in a non-`.text`
