@@ -258,6 +258,12 @@ pub fn collect(obj: &Object, btf: Option<&Btf<'_>>) -> Result<Externs> {
             .unwrap_or(TypeId(0));
         // As libbpf: the map (and its DATASEC) end where the last value
         // ends, unrounded.
+        if off as usize > crate::maps::MAX_ZERO_IMAGE {
+            return Err(ext_err(
+                &ex.kcfg.last().map(|k| k.name.clone()).unwrap_or_default(),
+                format!("the .kconfig externs take {off} bytes, more than a map value can hold"),
+            ));
+        }
         ex.kcfg_data = vec![0; off as usize];
         let config = kernel_config();
         let release = kernel_release().unwrap_or_default();

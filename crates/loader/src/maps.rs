@@ -222,6 +222,10 @@ fn parse_btf_def(btf: &Btf<'_>, name: &str, def: TypeId, depth: u32) -> Result<M
     Ok(m)
 }
 
+/// The largest zero-filled initial image kept for a `.bss` section (the
+/// kernel takes array values up to KMALLOC_MAX_SIZE, 4 MiB on x86-64).
+pub const MAX_ZERO_IMAGE: usize = 64 << 20;
+
 /// `BPF_OBJ_NAME_LEN` less its NUL: the longest name the kernel keeps.
 const OBJ_NAME_MAX: usize = 15;
 
@@ -500,11 +504,15 @@ pub fn collect(
             m.map_flags |= F_RDONLY_PROG;
             m.freeze = true;
         }
-        m.data = Some(if sec.kind == SectionKind::Bss {
-            vec![0; m.value_size as usize]
-        } else {
-            sec.data.clone()
-        });
+        // A `.bss` image is zeros the file does not hold: its size is the
+        // header's word. Past MAX_ZERO_IMAGE none is kept (a new ARRAY map
+        // is zeroed by the kernel anyway, which refuses such a value size
+        // with E2BIG), so a forged size cannot make the reader allocate.
+        m.data = match sec.kind {
+            SectionKind::Bss if m.value_size as usize > MAX_ZERO_IMAGE => None,
+            SectionKind::Bss => Some(vec![0; m.value_size as usize]),
+            _ => Some(sec.data.clone()),
+        };
         maps.push(m);
     }
     if let Some((data, ds)) = kconfig {
