@@ -37,6 +37,7 @@ pub mod maps;
 pub mod open;
 mod pin;
 pub mod progtype;
+pub mod struct_ops;
 /// The ELF object model (the `btfx-bpf-object` crate), re-exported.
 pub use bpf_object as object;
 pub mod sys;

@@ -40,6 +40,7 @@ use crate::open::OpenObject;
 use crate::pin::pin_component;
 pub use crate::pin::pin_name;
 use crate::progtype;
+use crate::struct_ops;
 use crate::sys::{self, AttachType, MapType, ProgramType};
 use crate::{Error, Result};
 
@@ -196,8 +197,24 @@ impl OpenObject {
             (!externs.kcfg.is_empty()).then(|| (externs.kcfg_data.clone(), externs.kcfg_datasec));
         let defs = maps::collect(obj, local.as_ref(), &self.name, kcfg)?;
         let mut planned = Vec::with_capacity(defs.len());
+        // struct_ops programs: attach BTF id and member index, by name.
+        let mut st_attach: HashMap<String, (u32, u32)> = HashMap::new();
         for mut def in defs {
             maps::create_defaults(&mut def)?;
+            if def.struct_ops.is_some() && object_failure.is_none() {
+                let resolved = match (local.as_ref(), vmlinux.as_ref()) {
+                    (Some(l), Some(v)) => struct_ops::resolve(&mut def, l, v),
+                    _ => Err(Error::Map {
+                        map: def.name.clone(),
+                        why: "struct_ops needs the object's BTF and vmlinux BTF".into(),
+                    }),
+                };
+                match resolved {
+                    Ok(a) => st_attach
+                        .extend(a.into_iter().map(|x| (x.prog, (x.attach_btf_id, x.member)))),
+                    Err(e) => object_failure = Some(fail(Stage::Map, libc::ENOTSUP, e.to_string())),
+                }
+            }
             if let Some(image) = self.images.get(&def.name) {
                 def.data = Some(image.clone());
             }
@@ -399,6 +416,12 @@ impl OpenObject {
                         continue;
                     }
                     let mut attach_btf_id = 0;
+                    let mut attach_type = attach_type;
+                    if let Some(&(id, member)) = st_attach.get(&p.name) {
+                        attach_btf_id = id;
+                        attach_type = Some(AttachType::from_raw(member));
+                        r.expected_attach_type = attach_type;
+                    }
                     if let Some((name, typedef)) = spec.as_ref().and_then(|s| s.attach.btf_name()) {
                         let kind = if typedef { Kind::Typedef } else { Kind::Func };
                         match vmlinux
@@ -699,8 +722,10 @@ fn create_map(m: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<OwnedFd> {
         Some(inner) => Some(create_map(inner, btf_fd)?),
         None => None,
     };
+    // The kernel wants the object's BTF with a struct_ops map too (its
+    // value type is the kernel's, but the program's BTF must exist).
     let use_btf = btf_fd.is_some()
-        && (m.btf_key.0 != 0 || m.btf_value.0 != 0)
+        && (m.btf_key.0 != 0 || m.btf_value.0 != 0 || m.btf_vmlinux_value_type_id != 0)
         && !maps::creates_without_btf(m.map_type);
     let mut a = sys::MapCreate {
         map_type: MapType::from_raw(m.map_type),
@@ -714,6 +739,7 @@ fn create_map(m: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<OwnedFd> {
         btf_fd: if use_btf { btf_fd } else { None },
         btf_key_type_id: m.btf_key.0,
         btf_value_type_id: m.btf_value.0,
+        btf_vmlinux_value_type_id: m.btf_vmlinux_value_type_id,
         map_extra: m.map_extra,
     };
     match sys::map_create(&a) {

@@ -36,6 +36,8 @@ pub enum MapOrigin {
     Data(usize),
     /// The `.kconfig` externs.
     Kconfig,
+    /// A variable of `.struct_ops` / `.struct_ops.link`, by ELF index.
+    StructOps(usize),
 }
 
 /// An initial slot value of a map-in-map or prog array (`.values = {...}`).
@@ -90,9 +92,18 @@ pub struct MapDef {
     pub data: Option<Vec<u8>>,
     /// Freeze after writing (`.rodata*`, `.kconfig`).
     pub freeze: bool,
+    /// `btf_vmlinux_value_type_id` (struct_ops maps, set at load).
+    pub btf_vmlinux_value_type_id: u32,
+    /// The struct_ops part of a struct_ops map.
+    pub struct_ops: Option<Box<crate::struct_ops::StructOps>>,
 }
 
 impl MapDef {
+    /// A definition with every field zero or empty.
+    pub fn new(name: &str, origin: MapOrigin) -> MapDef {
+        Self::empty(name, origin)
+    }
+
     fn empty(name: &str, origin: MapOrigin) -> MapDef {
         MapDef {
             name: name.to_string(),
@@ -114,6 +125,8 @@ impl MapDef {
             init_slots: Vec::new(),
             data: None,
             freeze: false,
+            btf_vmlinux_value_type_id: 0,
+            struct_ops: None,
         }
     }
 }
@@ -400,19 +413,6 @@ pub fn collect(
             why: "legacy map definitions in 'maps' section are not supported by libbpf v1.0+ (nor by btfx): use BTF-defined maps in '.maps'".into(),
         });
     }
-    // struct_ops maps (`.struct_ops`, `.struct_ops.link`) need the kernel
-    // struct's BTF layout filled with program fds: not implemented.
-    if let Some(sec) = obj
-        .sections()
-        .iter()
-        .find(|s| s.name == ".struct_ops" || s.name == ".struct_ops.link")
-    {
-        return Err(Error::Section {
-            index: sec.index,
-            section: sec.name.clone(),
-            why: "struct_ops maps are not supported by btfx yet".into(),
-        });
-    }
     // BTF-defined maps.
     if let Some(sec) = obj
         .sections()
@@ -528,6 +528,8 @@ pub fn collect(
         m.data = Some(data);
         maps.push(m);
     }
+    // struct_ops maps come last, as in libbpf.
+    crate::struct_ops::collect(obj, btf, &mut maps)?;
     Ok(maps)
 }
 

@@ -49,6 +49,11 @@ const NEWER_LIBBPF: &[(&str, &str, Option<i32>)] = &[
     ("sec_trace", "t_usdt_s", None),
 ];
 
+/// Objects libbpf 1.1 refuses at open only because of a section name it
+/// does not know (`struct_ops.s`): newer libbpf opens them, and so does
+/// btfx; every program must then load.
+const NEWER_LIBBPF_OBJECTS: &[&str] = &["struct_ops_sleepable"];
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
     Loaded,
@@ -255,6 +260,19 @@ fn run_one(run: &mut Run, o: &Oracle, pin_root: &Path) {
         pin_root: Some(pin_root.to_path_buf()),
         ..LoadOptions::default()
     };
+    if o.open_err.is_some() && NEWER_LIBBPF_OBJECTS.contains(&o.stem.as_str()) {
+        let l = load(&elf, &opts(Vec::new())).unwrap();
+        for p in &l.programs {
+            let (got, why) = outcome(p);
+            run.check(
+                &format!("{}/{}", o.stem, p.name),
+                &Outcome::Loaded,
+                &got,
+                &why,
+            );
+        }
+        return;
+    }
     if let Some(e) = o.open_err {
         run.total += 1;
         match load(&elf, &opts(Vec::new())) {
