@@ -32,6 +32,25 @@ pub enum SectionKind {
     Other,
 }
 
+impl std::fmt::Display for SectionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SectionKind::Program => "program",
+            SectionKind::Text => "text",
+            SectionKind::Data => "data",
+            SectionKind::Rodata => "rodata",
+            SectionKind::Bss => "bss",
+            SectionKind::BtfMaps => "btf_maps",
+            SectionKind::LegacyMaps => "legacy_maps",
+            SectionKind::License => "license",
+            SectionKind::Version => "version",
+            SectionKind::Btf => "btf",
+            SectionKind::BtfExt => "btf_ext",
+            SectionKind::Other => "other",
+        })
+    }
+}
+
 /// One ELF section with its bytes and, for sections libbpf relocates
 /// (programs, `.text`, `.maps`), its relocation entries.
 #[derive(Debug, Clone)]

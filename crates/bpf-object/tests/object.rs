@@ -35,7 +35,11 @@ fn programs_match_libbpf_order_for_every_fixture() {
         let got: Vec<(String, String)> = obj
             .programs()
             .iter()
-            .map(|p| (p.name.clone(), p.section_name.clone()))
+            // libbpf names `SEC("?x")` programs' section `x`.
+            .map(|p| {
+                let sec = p.section_name.strip_prefix('?').unwrap_or(&p.section_name);
+                (p.name.clone(), sec.to_string())
+            })
             .collect();
         assert_eq!(got, want, "{stem}");
         checked += 1;
@@ -152,4 +156,28 @@ fn damaged_objects_give_errors_naming_the_place() {
         e.contains("unlink_entry") && e.contains("crosses the section's end"),
         "{e}"
     );
+}
+
+#[test]
+fn relocation_types_are_named() {
+    let obj = Object::parse(&fixture("bpf/maps_globals.bpf.o")).unwrap();
+    let mut count = std::collections::BTreeMap::new();
+    for r in obj.sections().iter().flat_map(|s| s.relocations.iter()) {
+        *count.entry(r.kind().to_string()).or_insert(0) += 1;
+    }
+    // `llvm-readelf-19 -rW` of the object, relocation sections of the
+    // programs, `.text` and `.maps` (the ones kept): 6 calls, 22 ld_imm64
+    // of maps/data/functions, 3 `.maps` pointers (map-in-map, prog array).
+    let want: std::collections::BTreeMap<String, i32> = [
+        ("R_BPF_64_32".to_string(), 6),
+        ("R_BPF_64_64".to_string(), 22),
+        ("R_BPF_64_ABS64".to_string(), 3),
+    ]
+    .into();
+    assert_eq!(count, want);
+    assert_eq!(
+        bpf_object::RelocType::from_raw(10),
+        bpf_object::RelocType::Call32
+    );
+    assert_eq!(SectionKind::Rodata.to_string(), "rodata");
 }

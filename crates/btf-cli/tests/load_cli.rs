@@ -149,9 +149,23 @@ fn every_program_and_map_on_every_failure_path() {
     let odd = prog(&v, "custom_section");
     assert_eq!((&odd["stage"], &odd["errno"]), (&"open".into(), &22.into()));
     assert_eq!(prog(&v, "known_socket")["status"], "loaded");
+    assert_eq!(prog(&v, "off_by_default")["status"], "skipped");
     let (code, v) = load_json("odd_section", &["--prog", "known_socket"]);
     assert_eq!(code, 0);
     assert_eq!(prog(&v, "custom_section")["status"], "skipped");
+    // SEC("?socket") loads when asked for.
+    let (code, v) = load_json("odd_section", &["--prog", "off_by_default"]);
+    assert_eq!(code, 0);
+    assert_eq!(prog(&v, "off_by_default")["section"], "socket");
+    assert_eq!(prog(&v, "off_by_default")["status"], "loaded");
+
+    // ... and loads once its type is given.
+    let (code, v) = load_json(
+        "odd_section",
+        &["--prog-type", "custom_section=socket_filter"],
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(prog(&v, "custom_section")["type"], "socket_filter");
 
     // The verifier log on request, success included.
     let (code, v) = load_json(
@@ -188,6 +202,11 @@ fn bad_input_and_usage_exit_2() {
         ),
         (vec!["load", obj, "--max-entries", "nosuch=4"], "nosuch"),
         (vec!["load", obj, "--bogus-flag"], "bogus"),
+        (
+            vec!["load", obj, "--prog-type", "custom_section=nosuch"],
+            "nosuch",
+        ),
+        (vec!["load", obj, "--prog-type", "nosuch=xdp"], "nosuch"),
     ];
     for (args, needle) in cases {
         let (code, out, err) = btfx(&args);
@@ -231,7 +250,7 @@ fn a_failed_run_leaves_no_pin_and_keeps_earlier_ones() {
     before.sort();
     assert!(before.contains(&dir.join("known_socket")), "{before:?}");
     assert!(before.contains(&dir.join("hits")), "{before:?}");
-    let id_before = sys::prog_info(&sys::obj_get(&dir.join("known_socket")).unwrap())
+    let id_before = sys::prog_info(sys::obj_get(&dir.join("known_socket")).unwrap())
         .unwrap()
         .0;
 
@@ -247,7 +266,7 @@ fn a_failed_run_leaves_no_pin_and_keeps_earlier_ones() {
         .collect();
     after.sort();
     assert_eq!(before, after);
-    let id_after = sys::prog_info(&sys::obj_get(&dir.join("known_socket")).unwrap())
+    let id_after = sys::prog_info(sys::obj_get(&dir.join("known_socket")).unwrap())
         .unwrap()
         .0;
     assert_eq!(id_before, id_after);

@@ -229,7 +229,10 @@ impl OpenObject {
     /// Verifier log for `prog`: `level` (1 = verbose, 2 = with states,
     /// 4 = stats; 0 = only on failure, the default) and buffer size in
     /// bytes (0: grown as needed up to 16 MiB). With a level set, the log
-    /// is kept on success too ([`crate::ProgResult::log`]).
+    /// is kept on success too ([`crate::ProgResult::log`]). A given size
+    /// too small for the log fails the load with `ENOSPC` (the kernel's
+    /// rule for a truncated log, as with libbpf's user-supplied buffer),
+    /// keeping what fitted.
     pub fn set_program_log(&mut self, prog: &str, level: u32, size: u32) -> Result<()> {
         let i = self.prog_idx(prog)?;
         if let Some(c) = self.prog_cfg.get_mut(i) {

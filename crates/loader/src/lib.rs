@@ -9,7 +9,7 @@
 //! use loader::{OpenObject, ProgOutcome};
 //! let elf = std::fs::read("fixtures/bpf/maps_globals.bpf.o")?;
 //! let mut obj = OpenObject::open(&elf, "maps_globals")?;
-//! obj.set_global_int("target_pid", 1)?;
+//! obj.set_global_int("cfg_target_tgid", 1)?;
 //! let loaded = obj.load()?;
 //! for p in &loaded.programs {
 //!     match &p.outcome {
@@ -36,6 +36,7 @@ mod loaded;
 pub mod maps;
 pub mod open;
 mod pin;
+mod progload;
 pub mod progtype;
 pub mod struct_ops;
 /// The ELF object model (the `btfx-bpf-object` crate), re-exported.

@@ -19,6 +19,10 @@
 //!   others load. No target BTF at all fails every program ([`Stage::CoRe`]).
 //! * an unknown section name (EINVAL, [`Stage::Open`]), a missing attach
 //!   target (ESRCH, [`Stage::AttachTarget`]) and the verifier are per program.
+//! * a PROG_ARRAY `.values` slot naming a program that did not load
+//!   (refused, or autoload off) fails the object after the programs load:
+//!   libbpf 1.1 then unloads them all (EBADF, [`Stage::Map`]), so the
+//!   programs that had loaded are reported failed with that reason.
 //!
 //! libbpf then stops at the first program the kernel refuses and unloads
 //! the rest; this loader goes on with the others, which is what loading
@@ -32,13 +36,14 @@ use btf::{Btf, Endian, Kind, TypeId};
 
 use crate::btffix::{self, BtfFeatures};
 use crate::externs::{self, Externs};
-use crate::link::{self, Chunk, LinkCtx};
+use crate::link::{self, LinkCtx};
 use crate::loaded::{Failure, LoadedObject, MapOutcome, MapResult, ProgOutcome, ProgResult, Stage};
 use crate::maps::{self, MapDef, ARRAY_OF_MAPS, HASH_OF_MAPS, PROG_ARRAY};
 use crate::object::{Insn, Object, Program};
 use crate::open::OpenObject;
 use crate::pin::pin_component;
 pub use crate::pin::pin_name;
+use crate::progload::{ext_infos, poisoned, tail};
 use crate::progtype;
 use crate::struct_ops;
 use crate::sys::{self, AttachType, MapType, ProgramType};
@@ -371,7 +376,8 @@ impl OpenObject {
         let mut programs = Vec::with_capacity(obj.programs().len());
         for (i, p) in obj.programs().iter().enumerate() {
             let cfg = self.prog_cfg.get(i).cloned().unwrap_or_default();
-            let spec = progtype::from_section(&p.section_name);
+            let section = crate::open::sec_name(&p.section_name);
+            let spec = progtype::from_section(section);
             let prog_type = cfg
                 .prog_type
                 .or_else(|| spec.as_ref().map(|s| ProgramType::from_raw(s.prog_type)));
@@ -381,7 +387,7 @@ impl OpenObject {
             });
             let mut r = ProgResult {
                 name: p.name.clone(),
-                section: p.section_name.clone(),
+                section: section.to_string(),
                 prog_type,
                 expected_attach_type: attach_type,
                 insns: Vec::new(),
@@ -402,10 +408,7 @@ impl OpenObject {
                         r.outcome = ProgOutcome::Failed(fail(
                             Stage::Open,
                             libc::EINVAL,
-                            format!(
-                                "missing BPF prog type, check ELF section name '{}'",
-                                p.section_name
-                            ),
+                            format!("missing BPF prog type, check ELF section name '{section}'"),
                         ));
                         programs.push(r);
                         continue;
@@ -467,7 +470,7 @@ impl OpenObject {
                         func_info: &fi,
                         line_info: &li,
                         attach_btf_id,
-                        attach_btf_obj_fd: 0,
+                        attach_btf_obj_fd: None,
                     };
                     r.insns = linked.insns.clone();
                     let res = if level > 0 {
@@ -498,10 +501,18 @@ impl OpenObject {
                             let core = core_report
                                 .as_ref()
                                 .and_then(|rep| poisoned(rep, &linked.chunks, &e.log));
+                            // The verifier's last word, else the errno's text.
+                            let reason = e
+                                .log
+                                .lines()
+                                .rev()
+                                .map(str::trim)
+                                .find(|l| !l.is_empty() && !l.starts_with("processed "))
+                                .map_or_else(|| e.error.to_string(), str::to_string);
                             Failure {
                                 stage: Stage::Verifier,
                                 errno: e.error.raw_os_error().unwrap_or(0),
-                                reason: e.error.to_string(),
+                                reason,
                                 log_tail: tail(&e.log, 8),
                                 core,
                             }
@@ -512,9 +523,17 @@ impl OpenObject {
             programs.push(r);
         }
 
-        // PROG_ARRAY `.values` slots, once the programs are loaded.
+        // PROG_ARRAY `.values` slots, once the programs are loaded. As in
+        // libbpf 1.1, a slot whose program is not loaded (refused, or
+        // autoload off) fails the whole object: the programs that did load
+        // are unloaded and reported with that failure.
         if object_failure.is_none() {
             if let Err(f) = fill_prog_slots(&created, &maps_out, &programs) {
+                for p in &mut programs {
+                    if p.is_loaded() {
+                        p.outcome = ProgOutcome::Failed(f.clone());
+                    }
+                }
                 object_failure = Some(f);
             }
         }
@@ -691,15 +710,21 @@ fn fill_prog_slots(
             continue;
         }
         for s in &m.init_slots {
-            // A program not loaded (autoload off, refused) leaves its slot
-            // empty; libbpf would fail the object instead, which the
-            // refused program's own outcome already reports.
+            // libbpf 1.1 writes the fd of a program that did not load (-2)
+            // and fails with EBADF.
             let Some(pfd) = programs
                 .iter()
                 .find(|p| p.name == s.target)
                 .and_then(|p| p.fd())
             else {
-                continue;
+                return Err(fail(
+                    Stage::Map,
+                    libc::EBADF,
+                    format!(
+                        "map '{}': failed to initialize slot [{}] to prog '{}': the program is not loaded",
+                        m.name, s.index, s.target
+                    ),
+                ));
             };
             let v = (pfd.as_raw_fd() as u32).to_ne_bytes();
             sys::map_update(fd, &s.index.to_ne_bytes(), &v, 0).map_err(|e| {
@@ -787,62 +812,4 @@ fn reuse_pinned(m: &MapDef, path: &std::path::Path) -> Result<Option<OwnedFd>> {
         });
     }
     Ok(Some(fd))
-}
-
-/// Per-chunk func_info / line_info in machine byte order.
-fn ext_infos(ext: Option<&core_reloc::BtfExt>, chunks: &[Chunk]) -> (Vec<u8>, Vec<u8>) {
-    let (mut fi, mut li) = (Vec::new(), Vec::new());
-    let Some(ext) = ext else { return (fi, li) };
-    for c in chunks {
-        let range = (c.sec_insn * 8) as u32..((c.sec_insn + c.len) * 8) as u32;
-        let map = |off: u32| (c.start + (off as usize / 8 - c.sec_insn)) as u32;
-        if let Some(s) = ext.func_info.iter().find(|s| s.name == c.section_name) {
-            for r in s.records.iter().filter(|r| range.contains(&r.insn_off)) {
-                fi.extend(map(r.insn_off).to_ne_bytes());
-                fi.extend(r.type_id.0.to_ne_bytes());
-            }
-        }
-        if let Some(s) = ext.line_info.iter().find(|s| s.name == c.section_name) {
-            for r in s.records.iter().filter(|r| range.contains(&r.insn_off)) {
-                li.extend(map(r.insn_off).to_ne_bytes());
-                li.extend(r.file_name_off.0.to_ne_bytes());
-                li.extend(r.line_off.0.to_ne_bytes());
-                li.extend(r.line_col.to_ne_bytes());
-            }
-        }
-    }
-    (fi, li)
-}
-
-fn tail(log: &str, n: usize) -> String {
-    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-/// The poisoned CO-RE relocation a verifier failure points at.
-fn poisoned(r: &core_reloc::Report, chunks: &[Chunk], log: &str) -> Option<String> {
-    let mut best = None;
-    for rec in r
-        .records
-        .iter()
-        .filter(|x| x.outcome == core_reloc::Outcome::Poisoned)
-    {
-        let Some(c) = chunks.iter().find(|c| c.name == rec.program) else {
-            continue;
-        };
-        let idx = c.start + rec.insn;
-        let desc = format!(
-            "insn #{idx}: CO-RE relo #{} of section '{}' ({} {} {}) was poisoned",
-            rec.index,
-            rec.section,
-            core_reloc::kind_str(rec.kind),
-            rec.local_type_name,
-            rec.access
-        );
-        if log.contains(&format!("\n{idx}: ")) || log.starts_with(&format!("{idx}: ")) {
-            return Some(desc);
-        }
-        best.get_or_insert(desc);
-    }
-    best
 }

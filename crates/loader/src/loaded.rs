@@ -83,7 +83,7 @@ pub enum ProgOutcome {
 pub struct ProgResult {
     /// Program name.
     pub name: String,
-    /// ELF section.
+    /// Section name as libbpf gives it (without the `?` of `SEC("?...")`).
     pub section: String,
     /// Program type it was (or would have been) loaded as.
     pub prog_type: Option<ProgramType>,

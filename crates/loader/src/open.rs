@@ -30,6 +30,9 @@ pub fn parse_target(bytes: Vec<u8>) -> Result<TargetBtf> {
     Ok(Arc::new(Btf::parse(raw)?))
 }
 
+/// The largest global data section [`OpenObject::open`] takes (512 MiB).
+pub const MAX_GLOBAL_DATA: u64 = 512 << 20;
+
 /// How a global variable's value can be written, from its BTF type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VarShape {
@@ -120,7 +123,8 @@ pub(crate) struct MapConfig {
 pub struct OpenProgram {
     /// Function name.
     pub name: String,
-    /// ELF section name.
+    /// Section name as libbpf gives it (the ELF name without the leading
+    /// `?` of `SEC("?...")`).
     pub section: String,
     /// Program type (configured, else from the section name; `None` when
     /// the section name says nothing libbpf knows).
@@ -156,8 +160,8 @@ pub struct OpenMap {
 /// use loader::OpenObject;
 /// let elf = std::fs::read("fixtures/bpf/maps_globals.bpf.o")?;
 /// let mut obj = OpenObject::open(&elf, "maps_globals")?;
-/// obj.set_global_int("target_pid", 42)?;
-/// obj.set_max_entries("counts", 128)?;
+/// obj.set_global_int("cfg_target_tgid", 42)?;
+/// obj.set_max_entries("lru", 128)?;
 /// let loaded = obj.load()?;
 /// for p in &loaded.programs {
 ///     println!("{}: {:?}", p.name, p.id());
@@ -195,6 +199,23 @@ impl OpenObject {
 
     /// [`OpenObject::open`] from an already parsed object.
     pub fn from_object(obj: Object, name: &str) -> Result<OpenObject> {
+        // A `.bss` (NOBITS) section has no bytes in the file to bound its
+        // size, and its map's initial image is allocated whole: refuse a
+        // size no kernel accepts for a map value (KMALLOC_MAX_SIZE is 4 MiB
+        // with 4 KiB pages, 512 MiB at most with 64 KiB pages) before
+        // allocating it (found by fuzz/fuzz_targets/parse_object.rs).
+        for sec in obj.sections() {
+            if sec.is_global_data() && sec.size > MAX_GLOBAL_DATA {
+                return Err(Error::Section {
+                    index: sec.index,
+                    section: sec.name.clone(),
+                    why: format!(
+                        "global data of {} bytes: larger than any map value a kernel accepts ({MAX_GLOBAL_DATA})",
+                        sec.size
+                    ),
+                });
+            }
+        }
         let local = obj.btf().map(Btf::parse).transpose()?;
         if let (Some(b), Some(l)) = (obj.btf_ext(), local.as_ref()) {
             crate::load::parse_ext(&obj, b, l)?;
@@ -210,11 +231,12 @@ impl OpenObject {
             .filter(|m| matches!(m.origin, MapOrigin::Data(_)))
             .filter_map(|m| Some((m.name.clone(), m.data.clone()?)))
             .collect();
+        // libbpf: `SEC("?name")` opens with autoload off.
         let prog_cfg = obj
             .programs()
             .iter()
-            .map(|_| ProgConfig {
-                autoload: true,
+            .map(|p| ProgConfig {
+                autoload: !p.section_name.starts_with('?'),
                 ..ProgConfig::default()
             })
             .collect();
@@ -251,10 +273,11 @@ impl OpenObject {
             .iter()
             .zip(&self.prog_cfg)
             .map(|(p, c)| {
-                let spec = progtype::from_section(&p.section_name);
+                let section = sec_name(&p.section_name);
+                let spec = progtype::from_section(section);
                 OpenProgram {
                     name: p.name.clone(),
-                    section: p.section_name.clone(),
+                    section: section.to_string(),
                     prog_type: c
                         .prog_type
                         .or_else(|| spec.as_ref().map(|s| ProgramType::from_raw(s.prog_type))),
@@ -309,6 +332,12 @@ impl OpenObject {
     pub fn initial_value(&self, map: &str) -> Option<&[u8]> {
         self.images.get(map).map(Vec::as_slice)
     }
+}
+
+/// libbpf's section name of a program: the ELF section name without the
+/// `?` that only turns autoload off.
+pub(crate) fn sec_name(elf_name: &str) -> &str {
+    elf_name.strip_prefix('?').unwrap_or(elf_name)
 }
 
 /// Every variable of every global data section, located by its ELF symbol

@@ -122,6 +122,12 @@ fn configured_load_reaches_the_kernel() {
     obj.set_global_int("cfg_target_tgid", 4242).unwrap();
     obj.set_global_int("stats_hits", 99).unwrap();
     obj.set_max_entries("lru", 512).unwrap();
+    // BPF_F_NO_PREALLOC (1) on a hash map.
+    obj.set_map_flags("pc_hash", 1).unwrap();
+    // A whole image of the wrong size is refused; the right size is taken.
+    let data_map = obj.global("stats_hits").unwrap().map.clone();
+    assert!(obj.set_initial_value(&data_map, &[0; 3]).is_err());
+    assert!(obj.set_initial_value("lru", &[0; 8]).is_err());
     obj.set_autoload("unlink_exit", false).unwrap();
     obj.set_program_log("fork_btf", 1, 0).unwrap();
     let mine = sys::map_create(&sys::MapCreate {
@@ -161,6 +167,12 @@ fn configured_load_reaches_the_kernel() {
     let lru = loaded.map("lru").unwrap();
     assert_eq!(lru.max_entries, 512);
     assert_eq!(sys::map_info(lru.fd().unwrap()).unwrap().max_entries, 512);
+    assert_eq!(
+        sys::map_info(loaded.map("pc_hash").unwrap().fd().unwrap())
+            .unwrap()
+            .map_flags,
+        1
+    );
     let counters = loaded.map("counters").unwrap();
     assert!(matches!(counters.outcome, MapOutcome::Reused { .. }));
     assert_eq!(counters.id(), Some(mine_id));
@@ -260,11 +272,39 @@ fn a_program_type_set_between_open_and_load_and_values_read_back_by_running_it()
     // As opened: the unknown section fails alone, at the open stage, EINVAL
     // (libbpf: "missing BPF prog type", -22), and hides nothing else.
     let obj = OpenObject::open(&elf, "odd_section").unwrap();
-    assert_eq!(obj.programs()[1].prog_type, None);
+    let progs = obj.programs();
+    assert_eq!(progs[1].prog_type, None);
+    // SEC("?socket"): section "socket" as libbpf names it, autoload off.
+    assert_eq!(
+        (
+            progs[2].name.as_str(),
+            progs[2].section.as_str(),
+            progs[2].autoload
+        ),
+        ("off_by_default", "socket", false)
+    );
     let loaded = obj.load().unwrap();
+    assert!(matches!(
+        loaded.program("off_by_default").unwrap().outcome,
+        ProgOutcome::Skipped
+    ));
     let f = loaded.program("custom_section").unwrap().failure().unwrap();
     assert_eq!((f.stage, f.errno), (loader::Stage::Open, 22));
     assert!(loaded.program("known_socket").unwrap().is_loaded());
+    drop(loaded);
+
+    let mut obj = OpenObject::open(&elf, "odd_section").unwrap();
+    obj.set_program_type("custom_section", ProgramType::SocketFilter, None)
+        .unwrap();
+    obj.set_global_int("cfg_snaplen", 1000).unwrap();
+    obj.set_global_str("cfg_tag", "B").unwrap();
+    // A log buffer too small: the kernel fails the load with ENOSPC.
+    obj.set_program_log("known_socket", 1, 64).unwrap();
+    let loaded = obj.load().unwrap();
+    let known = loaded.program("known_socket").unwrap();
+    let f = known.failure().unwrap();
+    assert_eq!((f.stage, f.errno), (loader::Stage::Verifier, 28), "{f:?}");
+    assert!(!known.log.as_deref().unwrap_or_default().is_empty());
     drop(loaded);
 
     let mut obj = OpenObject::open(&elf, "odd_section").unwrap();
@@ -307,6 +347,50 @@ fn a_strong_extern_missing_fails_every_program_at_the_extern_stage() {
     assert!(!loaded.maps.is_empty());
     assert!(loaded.maps.iter().all(|m| m.fd().is_none()));
     drop(loaded);
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
+
+/// Each program of maps_globals alone, as libbpf 1.1 loads it with every
+/// other program's autoload off (fixtures/oracle/load-alone/, recorded by
+/// scripts/record-load-alone-oracles.sh): the PROG_ARRAY slot naming
+/// `tail_target` fails every program but `tail_target` itself with EBADF.
+#[test]
+fn each_program_alone_agrees_with_libbpf() {
+    if !bpf_allowed() {
+        return;
+    }
+    let counted = Census::begin().unwrap();
+    let oracle = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/oracle/load-alone/maps_globals.txt"),
+    )
+    .unwrap();
+    let elf = fixture("maps_globals");
+    let mut n = 0;
+    for line in oracle.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let mut obj = OpenObject::open(&elf, "maps_globals").unwrap();
+        obj.only(&[f[0].to_string()]).unwrap();
+        let loaded = obj.load().unwrap();
+        let p = loaded.program(f[0]).unwrap();
+        let got = match &p.outcome {
+            ProgOutcome::Loaded { .. } => "0".to_string(),
+            ProgOutcome::Failed(x) => format!("-{}", x.errno),
+            ProgOutcome::Skipped => "skipped".to_string(),
+        };
+        assert_eq!(
+            (p.is_loaded(), got.as_str()),
+            (f[2] == "loaded", f[3]),
+            "{line}: {p:?}"
+        );
+        if let Some(x) = p.failure() {
+            assert_eq!(x.stage, loader::Stage::Map);
+            assert!(x.reason.contains("tail_target"), "{x:?}");
+        }
+        n += 1;
+    }
+    assert_eq!(n, 4);
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }

@@ -186,3 +186,42 @@ fn maps_pinned_by_name_are_reused_as_libbpf_does() {
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }
+
+/// A load that fails after pinning a map by name removes that pin again
+/// (libbpf unpins what a failed load pinned), and leaves the root as it was.
+#[test]
+fn a_failed_load_removes_the_by_name_pins_it_made() {
+    if let Err(e) = loader::sys::probe_bpf() {
+        eprintln!("skipping: BPF_PROG_LOAD of a trivial program failed: {e}");
+        return;
+    }
+    let Some(root) = bpffs() else {
+        eprintln!("skipping: no bpf filesystem mounted (mount -t bpf bpf /sys/fs/bpf)");
+        return;
+    };
+    let counted = loader::sys::Census::begin().unwrap();
+    let dir = root.join(format!("btfx-pin-fail-{}", std::process::id()));
+    let _cleanup = Cleanup(dir.clone());
+    std::fs::create_dir_all(&dir).unwrap();
+    let elf = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/bpf/pin_by_name.bpf.o"),
+    )
+    .unwrap();
+    let mut obj = loader::OpenObject::open(&elf, "pin_by_name").unwrap();
+    obj.set_pin_root(&dir);
+    // The kernel refuses a hash map of 0 entries, after btfx_pinned was
+    // created and pinned.
+    obj.set_max_entries("btfx_unpinned", 0).unwrap();
+    let loaded = obj.load().unwrap();
+    assert!(!loaded.all_loaded());
+    let pinned = loaded.map("btfx_pinned").unwrap();
+    assert!(pinned.fd().is_some(), "{pinned:?}");
+    assert_eq!(pinned.pinned, None, "reported unpinned");
+    assert!(loaded.pinned.is_empty());
+    assert!(!dir.join("btfx_pinned").exists());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    drop(loaded);
+    std::fs::remove_dir(&dir).unwrap();
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}

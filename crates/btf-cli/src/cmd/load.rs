@@ -34,6 +34,12 @@ pub struct Args {
     /// (checked against its BTF type), repeatable.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     sets: Vec<String>,
+    /// Program type (and expected attach type) for a program whose section
+    /// name libbpf does not know: `PROG=TYPE[:ATTACH]` with bpftool's names
+    /// (`socket_filter`, `xdp`, `cgroup_sock_addr:cgroup_inet4_connect`),
+    /// repeatable.
+    #[arg(long = "prog-type", value_name = "PROG=TYPE[:ATTACH]")]
+    prog_types: Vec<String>,
     /// A map's max_entries: `MAP=N`, repeatable.
     #[arg(long = "max-entries", value_name = "MAP=N")]
     max_entries: Vec<String>,
@@ -102,6 +108,24 @@ fn configure(a: &Args, elf: &[u8]) -> Result<OpenObject, String> {
             },
         };
         r.map_err(|e| format!("{}: --set {s}: {e}", a.obj))?;
+    }
+    for s in &a.prog_types {
+        let (k, v) = split_kv(s, "--prog-type")?;
+        let (t, at) = match v.split_once(':') {
+            Some((t, at)) => (t, Some(at)),
+            None => (v, None),
+        };
+        let t = loader::ProgramType::from_name(t)
+            .ok_or_else(|| format!("--prog-type {s}: unknown program type '{t}'"))?;
+        let at = match at {
+            Some(at) => Some(
+                loader::AttachType::from_name(at)
+                    .ok_or_else(|| format!("--prog-type {s}: unknown attach type '{at}'"))?,
+            ),
+            None => None,
+        };
+        open.set_program_type(k, t, at)
+            .map_err(|e| format!("{}: --prog-type {s}: {e}", a.obj))?;
     }
     for s in &a.max_entries {
         let (k, v) = split_kv(s, "--max-entries")?;
@@ -240,6 +264,15 @@ fn merge(v: &mut Value, o: Value) {
     }
 }
 
+/// The errno's text without std's " (os error N)" tail.
+fn strerror(errno: i32) -> String {
+    let s = std::io::Error::from_raw_os_error(errno).to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
 fn text(l: &LoadedObject) -> String {
     let mut out = String::new();
     for p in &l.programs {
@@ -252,10 +285,14 @@ fn text(l: &LoadedObject) -> String {
             )),
             ProgOutcome::Skipped => out.push_str(&format!("{}\t{}\tskipped\n", p.name, p.section)),
             ProgOutcome::Failed(f) => {
-                let err = std::io::Error::from_raw_os_error(f.errno);
                 out.push_str(&format!(
-                    "{}\t{}\tfailed\t{}: errno={} ({err}): {}\n",
-                    p.name, p.section, f.stage, f.errno, f.reason
+                    "{}\t{}\tfailed\t{}: errno={} ({}): {}\n",
+                    p.name,
+                    p.section,
+                    f.stage,
+                    f.errno,
+                    strerror(f.errno),
+                    f.reason
                 ));
                 if let Some(c) = &f.core {
                     out.push_str(&format!("  {c}\n"));

@@ -10,7 +10,7 @@
 #![allow(unsafe_code)]
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
 const BPF_MAP_CREATE: u32 = 0;
 const BPF_MAP_LOOKUP_ELEM: u32 = 1;
@@ -170,7 +170,8 @@ pub fn map_create(a: &MapCreate<'_>) -> io::Result<OwnedFd> {
 /// `BPF_MAP_UPDATE_ELEM` with `key` and `value` of the map's sizes (for
 /// per-CPU maps, one 8-byte-aligned slot per possible CPU); other lengths
 /// are refused with `InvalidInput` before the kernel reads them.
-pub fn map_update(map: &OwnedFd, key: &[u8], value: &[u8], flags: u64) -> io::Result<()> {
+pub fn map_update(map: impl AsFd, key: &[u8], value: &[u8], flags: u64) -> io::Result<()> {
+    let map = map.as_fd();
     let size = checked_sizes(map, key)?;
     if value.len() != size {
         return Err(io::Error::new(
@@ -228,7 +229,7 @@ fn value_bytes(info: &MapInfo) -> io::Result<usize> {
 
 /// Checks `key` against the map's key size and returns the value size the
 /// kernel will read or write, so that no call hands it a short buffer.
-fn checked_sizes(map: &OwnedFd, key: &[u8]) -> io::Result<usize> {
+fn checked_sizes(map: impl AsFd, key: &[u8]) -> io::Result<usize> {
     let info = map_info(map)?;
     if key.len() != info.key_size as usize {
         return Err(io::Error::new(
@@ -246,7 +247,8 @@ fn checked_sizes(map: &OwnedFd, key: &[u8]) -> io::Result<usize> {
 /// `BPF_MAP_LOOKUP_ELEM`: the value at `key`, of the map's value size (for
 /// per-CPU maps, one 8-byte-aligned slot per possible CPU). `Ok(None)`
 /// when the key is absent (`ENOENT`). The key must be the map's key size.
-pub fn map_lookup(map: &OwnedFd, key: &[u8]) -> io::Result<Option<Vec<u8>>> {
+pub fn map_lookup(map: impl AsFd, key: &[u8]) -> io::Result<Option<Vec<u8>>> {
+    let map = map.as_fd();
     let size = checked_sizes(map, key)?;
     let mut value = vec![0u8; size];
     let mut attr = Attr::new();
@@ -263,7 +265,8 @@ pub fn map_lookup(map: &OwnedFd, key: &[u8]) -> io::Result<Option<Vec<u8>>> {
 }
 
 /// `BPF_MAP_FREEZE`: no more writes from user space.
-pub fn map_freeze(map: &OwnedFd) -> io::Result<()> {
+pub fn map_freeze(map: impl AsFd) -> io::Result<()> {
+    let map = map.as_fd();
     let mut attr = Attr::new();
     attr.u32(0, map.as_raw_fd() as u32);
     bpf(BPF_MAP_FREEZE, &mut attr).map(|_| ())
@@ -295,8 +298,9 @@ pub struct ProgLoad<'a> {
     pub line_info: &'a [u8],
     /// `attach_btf_id`.
     pub attach_btf_id: u32,
-    /// `attach_btf_obj_fd` (0 = vmlinux).
-    pub attach_btf_obj_fd: u32,
+    /// The BTF object `attach_btf_id` is in (`None`: vmlinux), e.g. a
+    /// module's BTF opened with [`fd_by_id`].
+    pub attach_btf_obj_fd: Option<&'a OwnedFd>,
 }
 
 /// Outcome of a failed `BPF_PROG_LOAD`: the error and the verifier log.
@@ -337,7 +341,9 @@ fn prog_attr(a: &ProgLoad<'_>, log: &mut [u8], level: u32) -> Attr {
         }
     }
     attr.u32(108, a.attach_btf_id);
-    attr.u32(112, a.attach_btf_obj_fd);
+    if let Some(fd) = a.attach_btf_obj_fd {
+        attr.u32(112, fd.as_raw_fd() as u32);
+    }
     attr
 }
 
@@ -457,7 +463,8 @@ pub struct TestRun {
 /// `BPF_PROG_TEST_RUN`: runs a loaded program (socket filter, XDP, tc,
 /// flow dissector, ...) `repeat` times (0 = once) on `data_in` as its
 /// packet, without attaching it.
-pub fn prog_test_run(prog: &OwnedFd, data_in: &[u8], repeat: u32) -> io::Result<TestRun> {
+pub fn prog_test_run(prog: impl AsFd, data_in: &[u8], repeat: u32) -> io::Result<TestRun> {
+    let prog = prog.as_fd();
     let mut out = vec![0u8; data_in.len() + 256];
     let mut attr = Attr::new();
     attr.u32(0, prog.as_raw_fd() as u32);
@@ -518,7 +525,8 @@ pub fn btf_load(btf: &[u8]) -> Result<OwnedFd, ProgLoadError> {
 }
 
 /// `BPF_OBJ_PIN`: pins a map or program at `path` (on a bpffs).
-pub fn obj_pin(fd: &OwnedFd, path: &std::path::Path) -> io::Result<()> {
+pub fn obj_pin(fd: impl AsFd, path: &std::path::Path) -> io::Result<()> {
+    let fd = fd.as_fd();
     let p = c_path(path)?;
     let mut attr = Attr::new();
     attr.ptr(0, &p);
@@ -566,7 +574,7 @@ pub struct MapInfo {
 }
 
 /// `BPF_OBJ_GET_INFO_BY_FD` of a map.
-pub fn map_info(fd: &OwnedFd) -> io::Result<MapInfo> {
+pub fn map_info(fd: impl AsFd) -> io::Result<MapInfo> {
     // struct bpf_map_info up to map_extra (offset 80).
     let b: [u8; 88] = obj_info(fd)?;
     let u = |o: usize| u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
@@ -585,7 +593,8 @@ pub fn map_info(fd: &OwnedFd) -> io::Result<MapInfo> {
 
 /// `BPF_OBJ_GET_INFO_BY_FD`: the first `N` bytes of the info struct
 /// (`bpf_prog_info`, `bpf_map_info`), native byte order.
-fn obj_info<const N: usize>(fd: &OwnedFd) -> io::Result<[u8; N]> {
+fn obj_info<const N: usize>(fd: impl AsFd) -> io::Result<[u8; N]> {
+    let fd = fd.as_fd();
     let mut info = [0u8; N];
     let mut attr = Attr::new();
     attr.u32(0, fd.as_raw_fd() as u32);
@@ -597,7 +606,7 @@ fn obj_info<const N: usize>(fd: &OwnedFd) -> io::Result<[u8; N]> {
 }
 
 /// Kernel id and translated length (bytes) of a loaded program.
-pub fn prog_info(fd: &OwnedFd) -> io::Result<(u32, u32)> {
+pub fn prog_info(fd: impl AsFd) -> io::Result<(u32, u32)> {
     let info: [u8; 24] = obj_info(fd)?;
     let a = Attr({
         let mut b = [0u8; 160];
@@ -608,7 +617,7 @@ pub fn prog_info(fd: &OwnedFd) -> io::Result<(u32, u32)> {
 }
 
 /// Kernel id of a map.
-pub fn map_id(fd: &OwnedFd) -> io::Result<u32> {
+pub fn map_id(fd: impl AsFd) -> io::Result<u32> {
     let info: [u8; 8] = obj_info(fd)?;
     Ok(u32::from_ne_bytes([info[4], info[5], info[6], info[7]]))
 }
