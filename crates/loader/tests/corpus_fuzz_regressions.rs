@@ -1,5 +1,6 @@
 //! The object fuzz target's saved inputs (fuzz/regressions/object/) run
-//! through what the target runs (`fuzz/fuzz_targets/object.rs`): each must
+//! through what the targets run (`fuzz/fuzz_targets/object.rs`, the
+//! open step of `parse_object.rs`): each must
 //! finish quickly without a panic. CI runs this; `cargo fuzz` is not needed.
 
 use std::time::{Duration, Instant};
@@ -16,7 +17,14 @@ fn saved_fuzz_inputs_stay_fixed() {
             for p in obj.programs().iter().chain(obj.subprograms()) {
                 let _ = loader::progtype::from_section(&p.section_name).map(|s| s.refusal());
             }
-            let _ = loader::load::core_inputs(&obj);
+            let _ = loader::progtype::check_programs(&obj);
+            if let Some(Ok(btf)) = obj.btf().map(btf::Btf::parse) {
+                if let Ok(mut maps) = loader::maps::collect(&obj, Some(&btf), "fuzz", None) {
+                    for m in maps.iter_mut().filter(|m| m.struct_ops.is_some()) {
+                        let _ = loader::struct_ops::resolve(m, &btf, &btf);
+                    }
+                }
+            }
             if let Ok(open) = loader::OpenObject::from_object(obj, "fuzz") {
                 let _ = open.programs();
             }
