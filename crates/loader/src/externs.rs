@@ -323,14 +323,25 @@ pub fn resolve_ksyms(
 ) -> Result<()> {
     let mut kallsyms = Some(kallsyms);
     let mut addrs: HashMap<String, u64> = HashMap::new();
+    let typeless: Vec<String> = ex
+        .ksyms
+        .iter()
+        .filter(|k| k.typeless)
+        .map(|k| k.name.clone())
+        .collect();
     for k in &mut ex.ksyms {
         if k.typeless {
             if let Some(read) = kallsyms.take() {
+                let wanted: std::collections::HashSet<&str> =
+                    typeless.iter().map(String::as_str).collect();
                 for line in read().lines() {
                     let mut f = line.split_whitespace();
                     let (Some(a), Some(_), Some(n)) = (f.next(), f.next(), f.next()) else {
                         continue;
                     };
+                    if !wanted.contains(n) {
+                        continue;
+                    }
                     if let Ok(a) = u64::from_str_radix(a, 16) {
                         addrs.entry(n.to_string()).or_insert(a);
                     }
@@ -379,6 +390,14 @@ pub fn resolve_ksyms(
         k.value = KsymValue::Btf(id);
     }
     Ok(())
+}
+
+/// [`resolve_ksyms`] against the running kernel: /proc/kallsyms is read
+/// only when a typeless ksym needs it.
+pub fn resolve_running(ex: &mut Externs, local: &Btf<'_>, vmlinux: Option<&Btf<'_>>) -> Result<()> {
+    resolve_ksyms(ex, local, vmlinux, || {
+        std::fs::read_to_string("/proc/kallsyms").unwrap_or_default()
+    })
 }
 
 /// libbpf's probe for `LINUX_HAS_SYSCALL_WRAPPER`: it creates a kprobe on

@@ -173,11 +173,8 @@ impl OpenObject {
             }
         };
         if let (Some(l), None) = (local.as_ref(), &object_failure) {
-            // As libbpf: a missing strong __ksym or a kfunc whose prototype
-            // does not match the kernel's fails the object (EINVAL).
-            if let Err(e) = externs::resolve_ksyms(&mut externs, l, vmlinux.as_ref(), || {
-                std::fs::read_to_string("/proc/kallsyms").unwrap_or_default()
-            }) {
+            // A missing strong __ksym, a kfunc of another prototype: EINVAL.
+            if let Err(e) = externs::resolve_running(&mut externs, l, vmlinux.as_ref()) {
                 object_failure = Some(fail(Stage::Extern, libc::EINVAL, e.to_string()));
             }
         }
@@ -200,26 +197,15 @@ impl OpenObject {
         // Maps, as configured.
         let kcfg =
             (!externs.kcfg.is_empty()).then(|| (externs.kcfg_data.clone(), externs.kcfg_datasec));
-        let defs = maps::collect(obj, local.as_ref(), &self.name, kcfg)?;
+        let mut defs = maps::collect(obj, local.as_ref(), &self.name, kcfg)?;
+        let st_attach = struct_ops::resolve_maps(&mut defs, local.as_ref(), vmlinux.as_ref())
+            .unwrap_or_else(|e| {
+                object_failure.get_or_insert(fail(Stage::Map, libc::ENOTSUP, e.to_string()));
+                HashMap::new()
+            });
         let mut planned = Vec::with_capacity(defs.len());
-        // struct_ops programs: attach BTF id and member index, by name.
-        let mut st_attach: HashMap<String, (u32, u32)> = HashMap::new();
         for mut def in defs {
             maps::create_defaults(&mut def)?;
-            if def.struct_ops.is_some() && object_failure.is_none() {
-                let resolved = match (local.as_ref(), vmlinux.as_ref()) {
-                    (Some(l), Some(v)) => struct_ops::resolve(&mut def, l, v),
-                    _ => Err(Error::Map {
-                        map: def.name.clone(),
-                        why: "struct_ops needs the object's BTF and vmlinux BTF".into(),
-                    }),
-                };
-                match resolved {
-                    Ok(a) => st_attach
-                        .extend(a.into_iter().map(|x| (x.prog, (x.attach_btf_id, x.member)))),
-                    Err(e) => object_failure = Some(fail(Stage::Map, libc::ENOTSUP, e.to_string())),
-                }
-            }
             if let Some(image) = self.images.get(&def.name) {
                 def.data = Some(image.clone());
             }

@@ -17,6 +17,8 @@
 //! when it is attached, as libbpf does (`bpf_map__attach_struct_ops`), not
 //! at load.
 
+use std::collections::HashMap;
+
 use btf::{Btf, Kind, TypeId};
 
 use crate::maps::{kernel_name, MapDef, MapOrigin};
@@ -288,4 +290,24 @@ pub fn resolve(m: &mut MapDef, local: &Btf<'_>, kern: &Btf<'_>) -> Result<Vec<Pr
     m.value_size = vsize;
     m.btf_vmlinux_value_type_id = kern_vtype_id.0;
     Ok(attach)
+}
+
+/// [`resolve`] for every struct_ops map of `defs`: program name ->
+/// (attach BTF id, member index). Without BTF (the object's or the
+/// kernel's) a struct_ops map cannot be matched: an error naming it.
+pub fn resolve_maps(
+    defs: &mut [MapDef],
+    local: Option<&Btf<'_>>,
+    kern: Option<&Btf<'_>>,
+) -> Result<HashMap<String, (u32, u32)>> {
+    let mut out = HashMap::new();
+    for m in defs.iter_mut().filter(|m| m.struct_ops.is_some()) {
+        let (Some(l), Some(k)) = (local, kern) else {
+            return Err(st_err(&m.name, "needs the object's BTF and vmlinux BTF"));
+        };
+        for a in resolve(m, l, k)? {
+            out.insert(a.prog, (a.attach_btf_id, a.member));
+        }
+    }
+    Ok(out)
 }
