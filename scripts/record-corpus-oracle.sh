@@ -39,6 +39,17 @@ record() { # <object> <stem>
 for o in fixtures/bpf/corpus/*.bpf.o; do
 	record "$o" "$(basename "$o" .bpf.o)"
 done
+# LIBBPF_PIN_BY_NAME: a second load reuses the map the first pinned
+# (pinned.reuse.txt); a map of other parameters pinned there makes the load
+# fail (pinned.mismatch.txt).
+"$tmp/rec" fixtures/bpf/corpus/pinned.bpf.o "$PIN" "$tmp/first.txt" "$tmp/first.maps" 2>/dev/null
+"$tmp/rec" fixtures/bpf/corpus/pinned.bpf.o "$PIN" "$OUT/pinned.reuse.txt" "$tmp/second.maps" 2>/dev/null
+rm -rf "${PIN:?}"/*
+bpftool map create "$PIN/corpus_pinned" type hash key 4 value 4 entries 16 name corpus_pinned
+"$tmp/rec" fixtures/bpf/corpus/pinned.bpf.o "$PIN" "$OUT/pinned.mismatch.txt" "$tmp/third.maps" 2>"$OUT/pinned.mismatch.log" || true
+rm -rf "${PIN:?}"/*
+for f in reuse mismatch; do mv "$OUT/pinned.$f.txt" "$OUT/pinned.$f.tsv"; done
+
 for o in fixtures/bpf/real/*/*.o; do
 	pkg=$(basename "$(dirname "$o")")
 	record "$o" "real__${pkg}__$(basename "$o" .o)"

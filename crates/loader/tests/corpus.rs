@@ -412,3 +412,85 @@ fn corpus_agrees_with_libbpf() {
     assert!(!pin_root.exists());
     assert!(run.report.is_empty(), "{} disagreements", run.report.len());
 }
+
+fn tsv(name: &str) -> Vec<Vec<String>> {
+    std::fs::read_to_string(fixtures().join(format!("oracle/load/corpus/{name}")))
+        .unwrap()
+        .lines()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+/// `LIBBPF_PIN_BY_NAME` as libbpf 1.1 (pinned.reuse.tsv,
+/// pinned.mismatch.tsv): a second load reuses the map the first pinned;
+/// a map of other parameters pinned at the path fails the object (EINVAL,
+/// "parameter mismatch") and is left as it was.
+#[test]
+fn pin_by_name_reuse_and_mismatch_as_libbpf() {
+    if let Err(e) = loader::sys::probe_bpf() {
+        eprintln!("skipping: BPF_PROG_LOAD of a trivial program failed: {e}");
+        return;
+    }
+    let root = PathBuf::from(format!(
+        "/sys/fs/bpf/btfx-corpus-pin-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&root).unwrap();
+    let counted = loader::sys::Census::begin().unwrap();
+    let elf = std::fs::read(fixtures().join("bpf/corpus/pinned.bpf.o")).unwrap();
+    let opts = LoadOptions {
+        obj_name: "pinned".into(),
+        pin_root: Some(root.clone()),
+        ..LoadOptions::default()
+    };
+    let path = root.join("corpus_pinned");
+
+    let first = load(&elf, &opts).unwrap();
+    assert!(first.all_loaded());
+    let first_id = first.map("corpus_pinned").unwrap().id().unwrap();
+    drop(first);
+    assert!(path.exists(), "the pin outlives the first load");
+    let reuse = tsv("pinned.reuse.tsv");
+    let second = load(&elf, &opts).unwrap();
+    assert_eq!(reuse[0], ["whole", "loaded"]);
+    assert_eq!(second.all_loaded(), reuse[1][2] == "loaded");
+    let m = second.map("corpus_pinned").unwrap();
+    assert!(matches!(m.outcome, loader::MapOutcome::Reused { .. }));
+    assert_eq!(m.id(), Some(first_id));
+    drop(second);
+    std::fs::remove_file(&path).unwrap();
+
+    let other = loader::sys::map_create(&loader::sys::MapCreate {
+        map_type: loader::MapType::Hash,
+        key_size: 4,
+        value_size: 4,
+        max_entries: 16,
+        name: "corpus_pinned",
+        ..Default::default()
+    })
+    .unwrap();
+    loader::sys::obj_pin(&other, &path).unwrap();
+    let other_id = loader::sys::map_info(&other).unwrap().id;
+    let mismatch = tsv("pinned.mismatch.tsv");
+    let third = load(&elf, &opts).unwrap();
+    let p = third.program("uses_pinned").unwrap();
+    let want_errno: i32 = -mismatch[1][2].parse::<i32>().unwrap();
+    match &p.outcome {
+        ProgOutcome::Failed(f) => assert_eq!(f.errno, want_errno, "{f:?}"),
+        o => panic!("libbpf fails the object, btfx: {o:?}"),
+    }
+    let reason = format!("{:?}", third.map("corpus_pinned").unwrap().outcome);
+    assert!(reason.contains("parameter mismatch"), "{reason}");
+    drop(third);
+    let still = loader::sys::obj_get(&path).unwrap();
+    assert_eq!(
+        loader::sys::map_info(&still).unwrap().id,
+        other_id,
+        "left as it was"
+    );
+    drop((still, other));
+    std::fs::remove_file(&path).unwrap();
+    std::fs::remove_dir(&root).unwrap();
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
