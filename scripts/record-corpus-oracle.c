@@ -13,7 +13,8 @@
  * loaded alone from a fresh open, every other program's autoload off.
  * OUT_MAPS gets, after a whole load that worked, one line per map:
  * name, kernel name, type, key size, value size, max_entries, flags,
- * map_extra, and for a one-entry ARRAY the value at key 0 in hex.
+ * map_extra, and for a one-entry ARRAY the value at key 0 in hex and
+ * what writing it back from user space returns (0, or -EPERM when frozen).
  * libbpf's warnings go to stderr.
  */
 #include <errno.h>
@@ -62,11 +63,15 @@ static void dump_maps(struct bpf_object *obj, FILE *out)
 			__u32 key = 0;
 
 			fputc('\t', out);
-			if (bpf_map_lookup_elem(fd, &key, buf) == 0)
+			if (bpf_map_lookup_elem(fd, &key, buf) == 0) {
 				for (__u32 i = 0; i < info.value_size; i++)
 					fprintf(out, "%02x", buf[i]);
-			else
+				/* Writable from user space (0), or frozen (-EPERM)? The
+				 * value written is the one read. */
+				fprintf(out, "\t%d", bpf_map_update_elem(fd, &key, buf, BPF_ANY) ? -errno : 0);
+			} else {
 				fprintf(out, "lookup:%d", -errno);
+			}
 		}
 		fputc('\n', out);
 	}

@@ -222,11 +222,21 @@ fn compare_maps(run: &mut Run, o: &Oracle, l: &loader::LoadedObject) {
             info.map_extra.to_string(),
         ];
         if want.len() > 8 {
-            got.push(match loader::sys::map_lookup(fd, &0u32.to_ne_bytes()) {
-                Ok(Some(v)) => hex(&v),
-                Ok(None) => "lookup:-2".into(),
-                Err(e) => format!("lookup:-{}", e.raw_os_error().unwrap_or(0)),
-            });
+            match loader::sys::map_lookup(fd, &0u32.to_ne_bytes()) {
+                Ok(Some(v)) => {
+                    got.push(hex(&v));
+                    // Writable from user space, or frozen (`.rodata*`,
+                    // `.kconfig`): the value read is written back.
+                    got.push(
+                        match loader::sys::map_update(fd, &0u32.to_ne_bytes(), &v, 0) {
+                            Ok(()) => "0".into(),
+                            Err(e) => format!("-{}", e.raw_os_error().unwrap_or(0)),
+                        },
+                    );
+                }
+                Ok(None) => got.push("lookup:-2".into()),
+                Err(e) => got.push(format!("lookup:-{}", e.raw_os_error().unwrap_or(0))),
+            }
         }
         // `0` prints as "0", not "0x0", in the oracle (C's %#x).
         if got[6] == "0x0" {
