@@ -32,7 +32,7 @@ use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
-use btf::{Btf, Endian, Kind, TypeId};
+use btf::{Btf, Endian};
 
 use crate::btffix::{self, BtfFeatures};
 use crate::externs::{self, Externs};
@@ -411,19 +411,25 @@ impl OpenObject {
                         attach_type = Some(AttachType::from_raw(member));
                         r.expected_attach_type = attach_type;
                     }
-                    if let Some((name, typedef)) = spec.as_ref().and_then(|s| s.attach.btf_name()) {
-                        let kind = if typedef { Kind::Typedef } else { Kind::Func };
-                        match vmlinux
-                            .as_ref()
-                            .and_then(|v| v.find_by_name_kind(&name, kind))
-                        {
-                            Some(TypeId(id)) => attach_btf_id = id,
-                            None => {
-                                r.outcome = ProgOutcome::Failed(fail(
-                                    Stage::AttachTarget,
-                                    libc::ESRCH,
-                                    format!("attach target '{name}' not found in vmlinux BTF"),
-                                ));
+                    // vmlinux, then module BTFs (`module:func` too), as libbpf.
+                    let mut module_fd = None;
+                    if let Some(s) = spec.as_ref().filter(|s| s.attach.btf_name().is_some()) {
+                        let mods = || {
+                            progtype::running_modules(vmlinux_bytes.as_deref().unwrap_or_default())
+                        };
+                        let found = progtype::find_attach_target(&s.attach, vmlinux.as_ref(), mods)
+                            .and_then(|(t, m)| match m {
+                                None => Ok((t.id.0, None)),
+                                Some(m) => progtype::module_btf_fd(&m)
+                                    .map(|fd| (t.id.0, Some(fd)))
+                                    .map_err(|e| (libc::ESRCH, format!("module '{m}': {e}"))),
+                            });
+                        match found {
+                            Ok((id, fd)) => (attach_btf_id, module_fd) = (id, fd),
+                            Err((errno, why)) => {
+                                let why = format!("attach target: {why}");
+                                r.outcome =
+                                    ProgOutcome::Failed(fail(Stage::AttachTarget, errno, why));
                                 programs.push(r);
                                 continue;
                             }
@@ -456,7 +462,7 @@ impl OpenObject {
                         func_info: &fi,
                         line_info: &li,
                         attach_btf_id,
-                        attach_btf_obj_fd: None,
+                        attach_btf_obj_fd: module_fd.as_ref(),
                     };
                     r.insns = linked.insns.clone();
                     let res = if level > 0 {

@@ -296,6 +296,124 @@ impl ProgSpec {
     }
 }
 
+/// Where a BTF-attached program's target was found by
+/// [`find_attach_target`]: which of the kernel BTFs (0 = vmlinux) and the
+/// type id in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttachTarget {
+    /// Index into the kernel BTFs given (0 is vmlinux).
+    pub kernel: usize,
+    /// The FUNC / TYPEDEF id.
+    pub id: btf::TypeId,
+}
+
+/// Finds a program's attach target as libbpf does
+/// (`find_kernel_attach_btf_id`): `kernels[0]` is vmlinux, the others are
+/// module BTFs (name, split BTF over vmlinux), asked for by `modules` only
+/// when vmlinux does not have the target. A target written
+/// `module:func` is looked up in that module only (`vmlinux:func` in
+/// vmlinux only). A module's own types are searched (ids from its start
+/// id). Not found: ESRCH with the name looked for.
+pub fn find_attach_target<'k>(
+    attach: &AttachBtf,
+    vmlinux: Option<&btf::Btf<'k>>,
+    modules: impl FnOnce() -> Vec<(String, btf::Btf<'k>)>,
+) -> std::result::Result<(AttachTarget, Option<String>), (i32, String)> {
+    let Some((full, typedef)) = attach.btf_name() else {
+        return Err((libc::EINVAL, "no BTF attach target".into()));
+    };
+    let kind = if typedef {
+        btf::Kind::Typedef
+    } else {
+        btf::Kind::Func
+    };
+    // The prefix (`btf_trace_`, `bpf_lsm_`, `bpf_iter_`) goes before the
+    // function part of `module:func`.
+    let raw = match attach {
+        AttachBtf::Func(n) | AttachBtf::TpBtf(n) | AttachBtf::Lsm(n) | AttachBtf::Iter(n) => {
+            n.as_str()
+        }
+        _ => "",
+    };
+    let (module, func) = match raw.split_once(':') {
+        Some((m, f)) => (Some(m), f),
+        None => (None, raw),
+    };
+    let prefix = full.strip_suffix(raw).unwrap_or("");
+    let name = format!("{prefix}{func}");
+    if module.is_none() || module == Some("vmlinux") {
+        if let Some(id) = vmlinux.and_then(|v| v.find_by_name_kind(&name, kind)) {
+            return Ok((AttachTarget { kernel: 0, id }, None));
+        }
+        if module.is_some() {
+            return Err((libc::ESRCH, format!("'{name}' not found in vmlinux BTF")));
+        }
+    }
+    for (i, (mname, mbtf)) in modules().iter().enumerate() {
+        if module.is_some_and(|m| m != mname) {
+            continue;
+        }
+        let own = mbtf
+            .find_by_name_kind(&name, kind)
+            .filter(|id| id.0 >= mbtf.start_id().0);
+        if let Some(id) = own {
+            return Ok((AttachTarget { kernel: i + 1, id }, Some(mname.clone())));
+        }
+    }
+    Err((
+        libc::ESRCH,
+        match module {
+            Some(m) => format!("'{name}' not found in module '{m}' BTF"),
+            None => format!("'{name}' not found in vmlinux or module BTFs"),
+        },
+    ))
+}
+
+/// The running kernel's module BTFs (`/sys/kernel/btf/<module>`), each
+/// split over vmlinux (`vmlinux_bytes`), for [`find_attach_target`]. A
+/// file that cannot be read or parsed is left out.
+pub fn running_modules(vmlinux_bytes: &[u8]) -> Vec<(String, btf::Btf<'static>)> {
+    let Ok(base) = btf::Btf::parse(vmlinux_bytes.to_vec()) else {
+        return Vec::new();
+    };
+    let base = std::sync::Arc::new(base);
+    let Ok(dir) = std::fs::read_dir("/sys/kernel/btf") else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, btf::Btf<'static>)> = dir
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            if name == "vmlinux" {
+                return None;
+            }
+            let bytes = std::fs::read(e.path()).ok()?;
+            let btf = btf::Btf::parse_split(bytes, base.clone()).ok()?;
+            Some((name, btf))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// The fd of the kernel BTF object named `name` (a module's), found by
+/// walking the kernel's BTF ids, for `attach_btf_obj_fd`.
+pub fn module_btf_fd(name: &str) -> std::io::Result<std::os::fd::OwnedFd> {
+    use crate::sys::{self, ObjKind};
+    for id in sys::ids(ObjKind::Btf)? {
+        let Ok(fd) = sys::fd_by_id(ObjKind::Btf, id) else {
+            continue; // freed meanwhile
+        };
+        if sys::btf_info(&fd).is_ok_and(|i| i.kernel_btf && i.name == name) {
+            return Ok(fd);
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        format!("no kernel BTF object named '{name}'"),
+    ))
+}
+
 /// Refuses what libbpf 1.0+ refuses when it opens an object: a static
 /// (`STB_LOCAL`) function in a program section ("program is static and
 /// not supported"; libbpf returns ENOTSUP).

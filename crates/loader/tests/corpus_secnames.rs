@@ -85,3 +85,59 @@ fn flags_and_attach_targets() {
     );
     assert_eq!(from_section("tp_btf/x").and_then(|s| s.refusal()), None);
 }
+
+/// Attach targets in module BTFs, as libbpf's `find_kernel_attach_btf_id`
+/// (newest libbpf, `module:func` included), on Debian's 6.12 kernel BTF
+/// and two of its modules' split BTF (fixtures/kernels/; type ids from
+/// `bpftool btf dump file modules/<m>.btf -B x86_64-6.12.btf`).
+#[test]
+fn attach_targets_in_module_btfs() {
+    use std::sync::Arc;
+    let k = |f: &str| {
+        std::fs::read(format!(
+            "{}/../../fixtures/kernels/{f}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    let vmlinux_bytes = k("x86_64-6.12.btf");
+    let (ext4, bbr) = (k("modules/ext4.btf"), k("modules/tcp_bbr.btf"));
+    let vmlinux = btf::Btf::parse(&vmlinux_bytes[..]).unwrap();
+    let base = Arc::new(btf::Btf::parse(&vmlinux_bytes[..]).unwrap());
+    let modules = || {
+        vec![
+            (
+                "tcp_bbr".to_string(),
+                btf::Btf::parse_split(&bbr[..], base.clone()).unwrap(),
+            ),
+            (
+                "ext4".to_string(),
+                btf::Btf::parse_split(&ext4[..], base.clone()).unwrap(),
+            ),
+        ]
+    };
+    let find = |sec: &str| {
+        let spec = from_section(sec).unwrap();
+        progtype::find_attach_target(&spec.attach, Some(&vmlinux), modules)
+            .map(|(t, m)| (t.kernel, t.id.0, m))
+            .map_err(|e| e.0)
+    };
+    assert_eq!(find("fentry/do_unlinkat"), Ok((0, 44649, None)));
+    assert_eq!(
+        find("fentry/ext4_readdir"),
+        Ok((2, 112962, Some("ext4".into())))
+    );
+    assert_eq!(
+        find("fexit/ext4:ext4_file_open"),
+        Ok((2, 113155, Some("ext4".into())))
+    );
+    assert_eq!(
+        find("fentry/tcp_bbr:bbr_ssthresh"),
+        Ok((1, 112780, Some("tcp_bbr".into())))
+    );
+    assert_eq!(find("fentry/vmlinux:do_unlinkat"), Ok((0, 44649, None)));
+    // Qualified by the wrong module, or missing everywhere: ESRCH.
+    assert_eq!(find("fentry/tcp_bbr:ext4_readdir"), Err(libc::ESRCH));
+    assert_eq!(find("fentry/vmlinux:ext4_readdir"), Err(libc::ESRCH));
+    assert_eq!(find("fentry/no_such_function"), Err(libc::ESRCH));
+}
