@@ -380,8 +380,8 @@ fn corpus_agrees_with_libbpf() {
         );
         return;
     }
-    let pin_root = PathBuf::from(format!("/sys/fs/bpf/btfx-corpus-{}", std::process::id()));
-    std::fs::create_dir_all(&pin_root).unwrap();
+    let guard = PinRoot::new("corpus");
+    let pin_root = guard.0.clone();
     let counted = loader::sys::Census::begin().unwrap();
     let mut run = Run {
         total: 0,
@@ -406,7 +406,7 @@ fn corpus_agrees_with_libbpf() {
             std::fs::remove_file(e.unwrap().path()).unwrap();
         }
     }
-    std::fs::remove_dir(&pin_root).unwrap();
+    drop(guard);
     let leaks = counted.leaks().unwrap();
     eprintln!(
         "{} of {} programs and maps agree with libbpf 1.1",
@@ -421,6 +421,24 @@ fn corpus_agrees_with_libbpf() {
     assert!(leaks.is_empty(), "left behind: {leaks}");
     assert!(!pin_root.exists());
     assert!(run.report.is_empty(), "{} disagreements", run.report.len());
+}
+
+/// A private pin root under /sys/fs/bpf, removed with what is in it when
+/// dropped (a failing assertion included).
+struct PinRoot(PathBuf);
+
+impl PinRoot {
+    fn new(what: &str) -> PinRoot {
+        let p = PathBuf::from(format!("/sys/fs/bpf/btfx-{what}-{}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        PinRoot(p)
+    }
+}
+
+impl Drop for PinRoot {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn tsv(name: &str) -> Vec<Vec<String>> {
@@ -441,11 +459,8 @@ fn pin_by_name_reuse_and_mismatch_as_libbpf() {
         eprintln!("skipping: BPF_PROG_LOAD of a trivial program failed: {e}");
         return;
     }
-    let root = PathBuf::from(format!(
-        "/sys/fs/bpf/btfx-corpus-pin-{}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&root).unwrap();
+    let guard = PinRoot::new("corpus-pin");
+    let root = guard.0.clone();
     let counted = loader::sys::Census::begin().unwrap();
     let elf = std::fs::read(fixtures().join("bpf/corpus/pinned.bpf.o")).unwrap();
     let opts = LoadOptions {
@@ -500,7 +515,8 @@ fn pin_by_name_reuse_and_mismatch_as_libbpf() {
     );
     drop((still, other));
     std::fs::remove_file(&path).unwrap();
-    std::fs::remove_dir(&root).unwrap();
+    drop(guard);
+    assert!(!root.exists());
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
 }
