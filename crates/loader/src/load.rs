@@ -205,7 +205,9 @@ impl OpenObject {
             });
         let mut planned = Vec::with_capacity(defs.len());
         for mut def in defs {
-            maps::create_defaults(&mut def)?;
+            if let Err(e) = maps::create_defaults(&mut def) {
+                object_failure.get_or_insert(fail(Stage::Map, libc::EINVAL, e.to_string()));
+            }
             if let Some(image) = self.images.get(&def.name) {
                 def.data = Some(image.clone());
             }
