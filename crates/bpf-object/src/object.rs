@@ -167,10 +167,12 @@ impl Object {
                     why: format!("relocates section index {target}, which does not exist"),
                 });
             };
+            // struct_ops variables' function pointers name their programs.
             let wanted = matches!(
                 tsec.kind,
                 SectionKind::Program | SectionKind::Text | SectionKind::BtfMaps
-            );
+            ) || tsec.name == ".struct_ops"
+                || tsec.name == ".struct_ops.link";
             if !wanted {
                 continue;
             }

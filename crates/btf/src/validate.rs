@@ -1078,7 +1078,7 @@ mod tests {
             for entry in std::fs::read_dir(format!("{root}/{dir}")).unwrap() {
                 let path = entry.unwrap().path();
                 if path.is_dir() {
-                    continue; // fixtures/bpf/attach/ holds its own objects
+                    continue; // subfolders (attach, corpus, real) hold their own objects
                 }
                 let data = std::fs::read(&path).unwrap();
                 let data = match crate::elf::is_elf(&data) {

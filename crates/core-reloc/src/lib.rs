@@ -113,3 +113,16 @@ pub fn fuzz_relocate(btf_bytes: &[u8], ext_bytes: &[u8]) {
         .collect();
     let _ = relocate(&local, &ext, &mut progs, Target::new(&local));
 }
+
+/// libbpf's `bpf_core_types_are_compat()`: whether local type `local_id`
+/// and target type `targ_id` are compatible in the CO-RE sense (what
+/// libbpf checks a kfunc's or typed `__ksym`'s declared type with).
+/// Damaged or too deeply nested types count as incompatible.
+pub fn types_are_compat(
+    local: &btf::Btf<'_>,
+    local_id: btf::TypeId,
+    target: &btf::Btf<'_>,
+    targ_id: btf::TypeId,
+) -> bool {
+    compat::types_are_compat(local, local_id, target, targ_id, compat::MAX_LEVEL).unwrap_or(false)
+}

@@ -32,6 +32,25 @@ pub struct Ksym {
     pub func: bool,
     /// `__weak`.
     pub weak: bool,
+    /// A typeless ksym (`extern const void x __ksym`): its address comes
+    /// from /proc/kallsyms, not from BTF.
+    pub typeless: bool,
+    /// The extern's own type in the object's BTF: the FUNC_PROTO of a
+    /// kfunc, the VAR's type of a variable (0 for typeless ones).
+    pub local_type: TypeId,
+    /// What it resolved to in the running kernel ([`resolve_ksyms`]).
+    pub value: KsymValue,
+}
+
+/// What a `__ksym` resolved to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KsymValue {
+    /// Not resolved (yet, or a missing `__weak` one).
+    Missing,
+    /// A FUNC or VAR of vmlinux BTF.
+    Btf(TypeId),
+    /// An address from /proc/kallsyms (typeless ksyms).
+    Addr(u64),
 }
 
 /// All externs of an object.
@@ -113,8 +132,11 @@ fn encode(btf: &Btf<'_>, name: &str, ty: TypeId, size: u32, v: &str, out: &mut [
     let t = btf.skip_mods_and_typedefs(ty)?;
     let is_bool = t.int().is_some_and(|i| i.encoding == IntEncoding::Bool);
     let tristate = t.kind() == Kind::Enum && btf.name(t.name_off()) == "libbpf_tristate";
+    // libbpf's KCFG_CHAR: any one-byte integer that is not a bool.
+    let is_char = t.int().is_some() && !is_bool && size == 1;
     let num: Option<i64> = match (v, is_bool || tristate) {
-        ("y", _) if !is_bool && !tristate && size == 1 => Some(1),
+        // libbpf: a `char` extern gets the letter itself.
+        ("y" | "n" | "m", false) if is_char => v.bytes().next().map(i64::from),
         ("y", true) => Some(1),
         ("n", true) => Some(0),
         ("m", true) if tristate => Some(2),
@@ -194,10 +216,19 @@ pub fn collect(obj: &Object, btf: Option<&Btf<'_>>) -> Result<Externs> {
             let align = btf.align_of(ty)?;
             kc.push((align, size, s.name.clone(), var, s.is_weak()));
         } else if let Some(id) = find_in(".ksyms", &s.name) {
+            let t = btf.get(id)?;
+            let func = t.kind() == Kind::Func;
+            let local_type = match func {
+                true => t.type_ref(),
+                false => btf.skip_mods_and_typedefs(t.type_ref())?.id(),
+            };
             ex.ksyms.push(Ksym {
                 name: s.name.clone(),
-                func: btf.get(id)?.kind() == Kind::Func,
+                func,
                 weak: s.is_weak(),
+                typeless: !func && local_type.0 == 0,
+                local_type,
+                value: KsymValue::Missing,
             });
         } else {
             return Err(Error::Symbol {
@@ -227,6 +258,12 @@ pub fn collect(obj: &Object, btf: Option<&Btf<'_>>) -> Result<Externs> {
             .unwrap_or(TypeId(0));
         // As libbpf: the map (and its DATASEC) end where the last value
         // ends, unrounded.
+        if off as usize > crate::maps::MAX_ZERO_IMAGE {
+            return Err(ext_err(
+                &ex.kcfg.last().map(|k| k.name.clone()).unwrap_or_default(),
+                format!("the .kconfig externs take {off} bytes, more than a map value can hold"),
+            ));
+        }
         ex.kcfg_data = vec![0; off as usize];
         let config = kernel_config();
         let release = kernel_release().unwrap_or_default();
@@ -240,20 +277,7 @@ pub fn collect(obj: &Object, btf: Option<&Btf<'_>>) -> Result<Externs> {
             let value = if k.name == "LINUX_KERNEL_VERSION" {
                 Some(kernel_version(&release).to_string())
             } else if k.name == "LINUX_HAS_SYSCALL_WRAPPER" {
-                // libbpf probes for `__<arch>_sys_bpf`; every architecture this
-                // runs on has had syscall wrappers since 4.17.
-                Some(
-                    if cfg!(any(
-                        target_arch = "x86_64",
-                        target_arch = "aarch64",
-                        target_arch = "s390x"
-                    )) {
-                        "y"
-                    } else {
-                        "n"
-                    }
-                    .to_string(),
-                )
+                Some(if has_syscall_wrapper() { "y" } else { "n" }.to_string())
             } else if k.name == "LINUX_HAS_BPF_COOKIE" {
                 // bpf_get_attach_cookie exists since 5.15.
                 Some(
@@ -282,6 +306,119 @@ pub fn collect(obj: &Object, btf: Option<&Btf<'_>>) -> Result<Externs> {
         }
     }
     Ok(ex)
+}
+
+/// Resolves every `__ksym` of `ex` against the running kernel as libbpf
+/// does (`bpf_object__resolve_externs`): kfuncs and typed variables by
+/// name in vmlinux BTF (kfuncs must have a compatible prototype, typed
+/// variables a compatible type), typeless ones from `kallsyms` (the text
+/// of /proc/kallsyms). A missing `__weak` extern stays
+/// [`KsymValue::Missing`]; a missing strong one is an error naming it.
+/// Module BTFs are not searched (this loader does not read them yet).
+pub fn resolve_ksyms(
+    ex: &mut Externs,
+    local: &Btf<'_>,
+    vmlinux: Option<&Btf<'_>>,
+    kallsyms: impl FnOnce() -> String,
+) -> Result<()> {
+    let mut kallsyms = Some(kallsyms);
+    let mut addrs: HashMap<String, u64> = HashMap::new();
+    let typeless: Vec<String> = ex
+        .ksyms
+        .iter()
+        .filter(|k| k.typeless)
+        .map(|k| k.name.clone())
+        .collect();
+    for k in &mut ex.ksyms {
+        if k.typeless {
+            if let Some(read) = kallsyms.take() {
+                let wanted: std::collections::HashSet<&str> =
+                    typeless.iter().map(String::as_str).collect();
+                for line in read().lines() {
+                    let mut f = line.split_whitespace();
+                    let (Some(a), Some(_), Some(n)) = (f.next(), f.next(), f.next()) else {
+                        continue;
+                    };
+                    if !wanted.contains(n) {
+                        continue;
+                    }
+                    if let Ok(a) = u64::from_str_radix(a, 16) {
+                        addrs.entry(n.to_string()).or_insert(a);
+                    }
+                }
+            }
+            match addrs.get(&k.name) {
+                Some(&a) => k.value = KsymValue::Addr(a),
+                None if k.weak => {}
+                None => {
+                    return Err(ext_err(
+                        &k.name,
+                        "extern (ksym) not found in /proc/kallsyms (strong extern not resolved)",
+                    ))
+                }
+            }
+            continue;
+        }
+        let kind = if k.func { Kind::Func } else { Kind::Var };
+        let what = if k.func { "func ksym" } else { "var ksym" };
+        let Some(id) = vmlinux.and_then(|v| v.find_by_name_kind(&k.name, kind)) else {
+            if k.weak {
+                continue;
+            }
+            return Err(ext_err(
+                &k.name,
+                format!("extern ({what}) not found in kernel BTF (strong extern not resolved)"),
+            ));
+        };
+        let v = vmlinux.ok_or_else(|| ext_err(&k.name, "no vmlinux BTF"))?;
+        let kt = v.get(id)?;
+        let (kern_type, local_type) = match k.func {
+            true => (kt.type_ref(), k.local_type),
+            false => (v.skip_mods_and_typedefs(kt.type_ref())?.id(), k.local_type),
+        };
+        if !core_reloc::types_are_compat(local, local_type, v, kern_type) {
+            return Err(ext_err(
+                &k.name,
+                format!(
+                    "extern ({what}): {} [{}] incompatible with kernel [{}]",
+                    if k.func { "func_proto" } else { "type" },
+                    local_type.0,
+                    kern_type.0
+                ),
+            ));
+        }
+        k.value = KsymValue::Btf(id);
+    }
+    Ok(())
+}
+
+/// [`resolve_ksyms`] against the running kernel: /proc/kallsyms is read
+/// only when a typeless ksym needs it.
+pub fn resolve_running(ex: &mut Externs, local: &Btf<'_>, vmlinux: Option<&Btf<'_>>) -> Result<()> {
+    resolve_ksyms(ex, local, vmlinux, || {
+        std::fs::read_to_string("/proc/kallsyms").unwrap_or_default()
+    })
+}
+
+/// libbpf's probe for `LINUX_HAS_SYSCALL_WRAPPER`: it creates a kprobe on
+/// `__<arch>_sys_bpf`, so the answer is yes only where that symbol exists
+/// and kprobes can be made (a kprobe PMU or tracefs `kprobe_events`).
+fn has_syscall_wrapper() -> bool {
+    let sym = if cfg!(target_arch = "x86_64") {
+        "__x64_sys_bpf"
+    } else if cfg!(target_arch = "aarch64") {
+        "__arm64_sys_bpf"
+    } else if cfg!(target_arch = "s390x") {
+        "__s390x_sys_bpf"
+    } else {
+        return false;
+    };
+    let kprobes = std::path::Path::new("/sys/bus/event_source/devices/kprobe/type").exists()
+        || std::path::Path::new("/sys/kernel/tracing/kprobe_events").exists()
+        || std::path::Path::new("/sys/kernel/debug/tracing/kprobe_events").exists();
+    kprobes
+        && std::fs::read_to_string("/proc/kallsyms")
+            .is_ok_and(|t| t.lines().any(|l| l.split_whitespace().nth(2) == Some(sym)))
 }
 
 #[cfg(test)]

@@ -42,6 +42,7 @@ mod pin;
 mod progload;
 pub mod progtype;
 pub mod ringbuf;
+pub mod struct_ops;
 /// The ELF object model (the `btfx-bpf-object` crate), re-exported.
 pub use bpf_object as object;
 pub mod sys;

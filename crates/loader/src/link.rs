@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use btf::{Btf, Kind};
+use btf::Btf;
 
-use crate::externs::Externs;
+use crate::externs::{Externs, Ksym, KsymValue};
 use crate::maps::{MapDef, MapOrigin};
 use crate::object::{
     Insn, Object, Program, SectionKind, CALL, PSEUDO_BTF_ID, PSEUDO_CALL, PSEUDO_FUNC,
@@ -130,37 +130,8 @@ pub fn link(cx: &LinkCtx<'_>, prog: &Program) -> Result<Linked> {
                     });
                     set(&mut insns, i + 1, |x| x.imm = k.offset as i32);
                 } else if let Some(k) = cx.externs.ksym(&sym.name) {
-                    let id = cx.vmlinux.and_then(|v| {
-                        v.find_by_name_kind(&k.name, if k.func { Kind::Func } else { Kind::Var })
-                    });
-                    match (id, k.func) {
-                        (Some(id), true) => set(&mut insns, i, |x| {
-                            x.src = PSEUDO_KFUNC_CALL;
-                            x.imm = id.0 as i32;
-                            x.off = 0;
-                        }),
-                        (Some(id), false) => {
-                            set(&mut insns, i, |x| {
-                                x.src = PSEUDO_BTF_ID;
-                                x.imm = id.0 as i32;
-                            });
-                            set(&mut insns, i + 1, |x| x.imm = 0);
-                        }
-                        (None, _) if k.weak => set(&mut insns, i, |x| {
-                            if !k.func {
-                                x.src = 0;
-                            }
-                            x.imm = 0;
-                        }),
-                        (None, _) => {
-                            return Err(rel_err(
-                                &sec.name,
-                                r,
-                                &sym.name,
-                                "__ksym not found in vmlinux BTF",
-                            ))
-                        }
-                    }
+                    ksym_insn(&mut insns, i, insn, k)
+                        .map_err(|why| rel_err(&sec.name, r, &sym.name, why))?;
                 } else {
                     return Err(rel_err(&sec.name, r, &sym.name, "undefined symbol"));
                 }
@@ -295,6 +266,56 @@ pub fn link(cx: &LinkCtx<'_>, prog: &Program) -> Result<Linked> {
         i += if insn.is_ld_imm64() { 2 } else { 1 };
     }
     Ok(Linked { insns, chunks })
+}
+
+/// Rewrites the instruction at `i` that refers to `__ksym` `k`, as libbpf
+/// does (`RELO_EXTERN_CALL` / `RELO_EXTERN_LD64`):
+///
+/// - a call of a kfunc: `BPF_PSEUDO_KFUNC_CALL` with the kernel BTF id
+///   (0 for a missing weak kfunc, which the verifier accepts only in dead
+///   code: guard it with `bpf_ksym_exists()`);
+/// - an `ld_imm64` of a kfunc or typed variable that the kernel has:
+///   `BPF_PSEUDO_BTF_ID` with the BTF id (and 0, vmlinux, as the BTF fd);
+/// - an `ld_imm64` of a typeless ksym: its kallsyms address;
+/// - an `ld_imm64` of a missing weak ksym: the constant 0.
+fn ksym_insn(
+    insns: &mut [Insn],
+    i: usize,
+    insn: Insn,
+    k: &Ksym,
+) -> std::result::Result<(), String> {
+    if insn.code == CALL {
+        if !k.func {
+            return Err("call of a __ksym that is not a function".into());
+        }
+        let id = match k.value {
+            KsymValue::Btf(id) => id.0 as i32,
+            _ => 0,
+        };
+        set(insns, i, |x| {
+            x.src = PSEUDO_KFUNC_CALL;
+            x.imm = id;
+            x.off = 0;
+        });
+        return Ok(());
+    }
+    if !insn.is_ld_imm64() {
+        return Err(format!(
+            "__ksym used by an instruction with opcode {:#04x} (neither call nor ld_imm64)",
+            insn.code
+        ));
+    }
+    let (src, lo, hi) = match k.value {
+        KsymValue::Btf(id) => (PSEUDO_BTF_ID, id.0 as i32, 0),
+        KsymValue::Addr(a) => (0, a as u32 as i32, (a >> 32) as u32 as i32),
+        KsymValue::Missing => (0, 0, 0),
+    };
+    set(insns, i, |x| {
+        x.src = src;
+        x.imm = lo;
+    });
+    set(insns, i + 1, |x| x.imm = hi);
+    Ok(())
 }
 
 fn set(insns: &mut [Insn], i: usize, f: impl FnOnce(&mut Insn)) {

@@ -32,7 +32,7 @@ use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
-use btf::{Btf, Endian, Kind, TypeId};
+use btf::{Btf, Endian};
 
 use crate::btffix::{self, BtfFeatures};
 use crate::externs::{self, Externs};
@@ -45,6 +45,7 @@ use crate::pin::pin_component;
 pub use crate::pin::pin_name;
 use crate::progload::{ext_infos, poisoned, tail};
 use crate::progtype;
+use crate::struct_ops;
 use crate::sys::{self, AttachType, MapType, ProgramType};
 use crate::{Error, Result};
 
@@ -164,13 +165,19 @@ impl OpenObject {
         let vmlinux = vmlinux_bytes.as_deref().map(Btf::parse).transpose()?;
 
         let mut object_failure: Option<Failure> = None;
-        let externs = match externs::collect(obj, local.as_ref()) {
+        let mut externs = match externs::collect(obj, local.as_ref()) {
             Ok(x) => x,
             Err(e) => {
                 object_failure = Some(fail(Stage::Extern, libc::ESRCH, e.to_string()));
                 Externs::default()
             }
         };
+        if let (Some(l), None) = (local.as_ref(), &object_failure) {
+            // A missing strong __ksym, a kfunc of another prototype: EINVAL.
+            if let Err(e) = externs::resolve_running(&mut externs, l, vmlinux.as_ref()) {
+                object_failure = Some(fail(Stage::Extern, libc::EINVAL, e.to_string()));
+            }
+        }
 
         // BTF for the kernel.
         let (btf_fd, btf_error) = match (&local, &object_failure) {
@@ -190,9 +197,17 @@ impl OpenObject {
         // Maps, as configured.
         let kcfg =
             (!externs.kcfg.is_empty()).then(|| (externs.kcfg_data.clone(), externs.kcfg_datasec));
-        let defs = maps::collect(obj, local.as_ref(), &self.name, kcfg)?;
+        let mut defs = maps::collect(obj, local.as_ref(), &self.name, kcfg)?;
+        let st_attach = struct_ops::resolve_maps(&mut defs, local.as_ref(), vmlinux.as_ref())
+            .unwrap_or_else(|e| {
+                object_failure.get_or_insert(fail(Stage::Map, libc::ENOTSUP, e.to_string()));
+                HashMap::new()
+            });
         let mut planned = Vec::with_capacity(defs.len());
         for mut def in defs {
+            if let Err(e) = maps::create_defaults(&mut def) {
+                object_failure.get_or_insert(fail(Stage::Map, libc::EINVAL, e.to_string()));
+            }
             if let Some(image) = self.images.get(&def.name) {
                 def.data = Some(image.clone());
             }
@@ -231,6 +246,7 @@ impl OpenObject {
             };
             let result = MapResult {
                 name: p.def.name.clone(),
+                kernel_name: p.def.kernel_name.clone(),
                 map_type: MapType::from_raw(p.def.map_type),
                 max_entries: p.def.max_entries,
                 pinned: p.pin_path.clone(),
@@ -385,20 +401,37 @@ impl OpenObject {
                         programs.push(r);
                         continue;
                     };
+                    if let Some((errno, why)) = spec.as_ref().and_then(|s| s.refusal()) {
+                        r.outcome = ProgOutcome::Failed(fail(Stage::AttachTarget, errno, why));
+                        programs.push(r);
+                        continue;
+                    }
                     let mut attach_btf_id = 0;
-                    if let Some((name, typedef)) = spec.as_ref().and_then(|s| s.attach.btf_name()) {
-                        let kind = if typedef { Kind::Typedef } else { Kind::Func };
-                        match vmlinux
-                            .as_ref()
-                            .and_then(|v| v.find_by_name_kind(&name, kind))
-                        {
-                            Some(TypeId(id)) => attach_btf_id = id,
-                            None => {
-                                r.outcome = ProgOutcome::Failed(fail(
-                                    Stage::AttachTarget,
-                                    libc::ESRCH,
-                                    format!("attach target '{name}' not found in vmlinux BTF"),
-                                ));
+                    let mut attach_type = attach_type;
+                    if let Some(&(id, member)) = st_attach.get(&p.name) {
+                        attach_btf_id = id;
+                        attach_type = Some(AttachType::from_raw(member));
+                        r.expected_attach_type = attach_type;
+                    }
+                    // vmlinux, then module BTFs (`module:func` too), as libbpf.
+                    let mut module_fd = None;
+                    if let Some(s) = spec.as_ref().filter(|s| s.attach.btf_name().is_some()) {
+                        let mods = || {
+                            progtype::running_modules(vmlinux_bytes.as_deref().unwrap_or_default())
+                        };
+                        let found = progtype::find_attach_target(&s.attach, vmlinux.as_ref(), mods)
+                            .and_then(|(t, m)| match m {
+                                None => Ok((t.id.0, None)),
+                                Some(m) => progtype::module_btf_fd(&m)
+                                    .map(|fd| (t.id.0, Some(fd)))
+                                    .map_err(|e| (libc::ESRCH, format!("module '{m}': {e}"))),
+                            });
+                        match found {
+                            Ok((id, fd)) => (attach_btf_id, module_fd) = (id, fd),
+                            Err((errno, why)) => {
+                                let why = format!("attach target: {why}");
+                                r.outcome =
+                                    ProgOutcome::Failed(fail(Stage::AttachTarget, errno, why));
                                 programs.push(r);
                                 continue;
                             }
@@ -431,7 +464,7 @@ impl OpenObject {
                         func_info: &fi,
                         line_info: &li,
                         attach_btf_id,
-                        attach_btf_obj_fd: None,
+                        attach_btf_obj_fd: module_fd.as_ref(),
                     };
                     r.insns = linked.insns.clone();
                     let res = if level > 0 {
@@ -708,9 +741,11 @@ fn create_map(m: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<OwnedFd> {
         Some(inner) => Some(create_map(inner, btf_fd)?),
         None => None,
     };
+    // The kernel wants the object's BTF with a struct_ops map too (its
+    // value type is the kernel's, but the program's BTF must exist).
     let use_btf = btf_fd.is_some()
-        && m.btf_value.0 != 0
-        && !matches!(m.map_type, ARRAY_OF_MAPS | HASH_OF_MAPS | PROG_ARRAY);
+        && (m.btf_key.0 != 0 || m.btf_value.0 != 0 || m.btf_vmlinux_value_type_id != 0)
+        && !maps::creates_without_btf(m.map_type);
     let mut a = sys::MapCreate {
         map_type: MapType::from_raw(m.map_type),
         key_size: m.key_size,
@@ -719,10 +754,11 @@ fn create_map(m: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<OwnedFd> {
         map_flags: m.map_flags,
         inner_map_fd: inner.as_ref(),
         numa_node: m.numa_node,
-        name: &m.name,
+        name: &m.kernel_name,
         btf_fd: if use_btf { btf_fd } else { None },
         btf_key_type_id: m.btf_key.0,
         btf_value_type_id: m.btf_value.0,
+        btf_vmlinux_value_type_id: m.btf_vmlinux_value_type_id,
         map_extra: m.map_extra,
     };
     match sys::map_create(&a) {

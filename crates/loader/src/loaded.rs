@@ -160,8 +160,11 @@ pub enum MapOutcome {
 /// One map's result.
 #[derive(Debug)]
 pub struct MapResult {
-    /// Map name.
+    /// Map name (libbpf's `bpf_map__name()`).
     pub name: String,
+    /// The name the kernel holds (at most 15 bytes; libbpf's internal name
+    /// for global data maps).
+    pub kernel_name: String,
     /// Map type.
     pub map_type: MapType,
     /// `max_entries` asked for (after configuration).

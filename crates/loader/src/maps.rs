@@ -1,7 +1,7 @@
 //! Map definitions: BTF-defined maps in `.maps`, legacy `maps`, global data
 //! sections and the `.kconfig` map, in libbpf's creation order.
 
-use btf::{Btf, Kind, TypeId};
+use btf::{Btf, Kind, TypeId, VarLinkage};
 
 use crate::object::{Object, SectionKind, R_BPF_64_64, R_BPF_64_ABS64};
 use crate::{Error, Result};
@@ -14,6 +14,12 @@ pub const F_MMAPABLE: u32 = 1 << 10;
 pub const ARRAY: u32 = 2;
 /// `BPF_MAP_TYPE_PROG_ARRAY`.
 pub const PROG_ARRAY: u32 = 3;
+/// `BPF_MAP_TYPE_PERF_EVENT_ARRAY`.
+pub const PERF_EVENT_ARRAY: u32 = 4;
+/// `BPF_MAP_TYPE_RINGBUF`.
+pub const RINGBUF: u32 = 27;
+/// `BPF_MAP_TYPE_USER_RINGBUF`.
+pub const USER_RINGBUF: u32 = 31;
 /// `BPF_MAP_TYPE_ARRAY_OF_MAPS`.
 pub const ARRAY_OF_MAPS: u32 = 12;
 /// `BPF_MAP_TYPE_HASH_OF_MAPS`.
@@ -30,6 +36,8 @@ pub enum MapOrigin {
     Data(usize),
     /// The `.kconfig` externs.
     Kconfig,
+    /// A variable of `.struct_ops` / `.struct_ops.link`, by ELF index.
+    StructOps(usize),
 }
 
 /// An initial slot value of a map-in-map or prog array (`.values = {...}`).
@@ -44,8 +52,12 @@ pub struct InitSlot {
 /// One map to create.
 #[derive(Debug, Clone)]
 pub struct MapDef {
-    /// Map name (libbpf's: the variable, or `<obj>.<section>` for data).
+    /// Map name as libbpf's `bpf_map__name()` gives it: the variable, the
+    /// section name for `.data.*`/`.rodata.*`, else the internal name.
     pub name: String,
+    /// The name given to the kernel (at most 15 bytes; for global data
+    /// libbpf's internal name, see [`internal_name`]).
+    pub kernel_name: String,
     /// Origin.
     pub origin: MapOrigin,
     /// ELF section index and byte offset of the definition (for relocation lookup).
@@ -80,12 +92,22 @@ pub struct MapDef {
     pub data: Option<Vec<u8>>,
     /// Freeze after writing (`.rodata*`, `.kconfig`).
     pub freeze: bool,
+    /// `btf_vmlinux_value_type_id` (struct_ops maps, set at load).
+    pub btf_vmlinux_value_type_id: u32,
+    /// The struct_ops part of a struct_ops map.
+    pub struct_ops: Option<Box<crate::struct_ops::StructOps>>,
 }
 
 impl MapDef {
+    /// A definition with every field zero or empty.
+    pub fn new(name: &str, origin: MapOrigin) -> MapDef {
+        Self::empty(name, origin)
+    }
+
     fn empty(name: &str, origin: MapOrigin) -> MapDef {
         MapDef {
             name: name.to_string(),
+            kernel_name: kernel_name(name),
             origin,
             sec_index: 0,
             sec_offset: 0,
@@ -103,6 +125,8 @@ impl MapDef {
             init_slots: Vec::new(),
             data: None,
             freeze: false,
+            btf_vmlinux_value_type_id: 0,
+            struct_ops: None,
         }
     }
 }
@@ -211,13 +235,161 @@ fn parse_btf_def(btf: &Btf<'_>, name: &str, def: TypeId, depth: u32) -> Result<M
     Ok(m)
 }
 
-/// libbpf's internal map name: up to 8 bytes of the object name, then the
-/// section name, 15 bytes in all.
-pub fn internal_name(obj_name: &str, sec: &str) -> String {
-    let pfx: String = obj_name.chars().take(8).collect();
-    let room = 15usize.saturating_sub(pfx.len());
-    let sfx: String = sec.chars().take(room).collect();
-    format!("{pfx}{sfx}")
+/// The largest zero-filled initial image kept for a `.bss` section (the
+/// kernel takes array values up to KMALLOC_MAX_SIZE, 4 MiB on x86-64).
+pub const MAX_ZERO_IMAGE: usize = 64 << 20;
+
+/// `BPF_OBJ_NAME_LEN` less its NUL: the longest name the kernel keeps.
+const OBJ_NAME_MAX: usize = 15;
+
+/// The name a map is created with: its first 15 bytes, as libbpf copies
+/// it into `bpf_attr.map_name` (cut on a character boundary here).
+pub fn kernel_name(name: &str) -> String {
+    let mut end = name.len().min(OBJ_NAME_MAX);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].to_string()
+}
+
+/// libbpf's internal map name for a global data section `real` of object
+/// `obj_name` (`internal_map_name()`): the section name is given at least
+/// 7 bytes, the object name what is left of 15 (`globals.rodata`,
+/// `ext_kcon.bss`, `ext_kco.kconfig`); a custom section (`.data.stats`,
+/// a second '.') gets no object prefix. Bytes other than alphanumerics,
+/// '_' and '.' become '_' (the kernel refuses them). Two long custom
+/// sections may share a kernel name (`.data.a_rather_`), as with libbpf;
+/// their [`MapDef::name`]s, the section names, stay distinct.
+pub fn internal_name(obj_name: &str, real: &str) -> String {
+    let sfx_len = real.len().max(7);
+    let custom = real.get(1..).is_some_and(|r| r.contains('.'));
+    let pfx_len = if custom {
+        0
+    } else {
+        (OBJ_NAME_MAX.saturating_sub(sfx_len)).min(obj_name.len())
+    };
+    let joined: Vec<u8> = obj_name
+        .bytes()
+        .take(pfx_len)
+        .chain(real.bytes().take(sfx_len))
+        .take(OBJ_NAME_MAX)
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' {
+                b
+            } else {
+                b'_'
+            }
+        })
+        .collect();
+    String::from_utf8_lossy(&joined).into_owned()
+}
+
+/// The user-visible name of a global data map (`bpf_map__name()`): the
+/// section name for custom `.data.*` / `.rodata.*` sections, else the
+/// internal name.
+pub fn data_map_name(obj_name: &str, real: &str) -> String {
+    if real != ".data"
+        && real != ".rodata"
+        && (real.starts_with(".data.") || real.starts_with(".rodata."))
+    {
+        real.to_string()
+    } else {
+        internal_name(obj_name, real)
+    }
+}
+
+/// The number of possible CPUs (`/sys/devices/system/cpu/possible`, as
+/// libbpf's `libbpf_num_possible_cpus()`): what a PERF_EVENT_ARRAY without
+/// max_entries gets.
+pub fn possible_cpus() -> Result<u32> {
+    let path = "/sys/devices/system/cpu/possible";
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.into(),
+        source,
+    })?;
+    parse_cpu_list(text.trim()).ok_or_else(|| Error::Io {
+        path: path.into(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not a CPU list: '{}'", text.trim()),
+        ),
+    })
+}
+
+/// Counts the CPUs of a list such as `0-3,5,7-8` (highest + 1, as libbpf).
+fn parse_cpu_list(s: &str) -> Option<u32> {
+    let mut max = None;
+    for part in s.split(',') {
+        let last = part.rsplit('-').next()?;
+        let n: u32 = last.trim().parse().ok()?;
+        max = Some(max.map_or(n, |m: u32| m.max(n)));
+    }
+    max.map(|m| m.saturating_add(1))
+}
+
+/// libbpf's ring buffer size adjustment (`adjust_ringbuf_sz`): the
+/// smallest power-of-two multiple of the page size that holds `sz`.
+pub fn ringbuf_size(sz: u32) -> u32 {
+    const PAGE: u32 = 4096;
+    if sz == 0 {
+        return PAGE;
+    }
+    let pages = sz.div_ceil(PAGE);
+    pages
+        .checked_next_power_of_two()
+        .and_then(|p| p.checked_mul(PAGE))
+        .unwrap_or(sz)
+}
+
+/// Map types for which libbpf creates the map without BTF key/value
+/// types (the kernel refuses them there).
+pub fn creates_without_btf(map_type: u32) -> bool {
+    // PERF_EVENT_ARRAY, CGROUP_ARRAY, STACK_TRACE, ARRAY_OF_MAPS,
+    // HASH_OF_MAPS, DEVMAP, DEVMAP_HASH, CPUMAP, XSKMAP, SOCKMAP,
+    // SOCKHASH, QUEUE, STACK
+    matches!(
+        map_type,
+        4 | 8 | 7 | 12 | 13 | 14 | 25 | 16 | 17 | 15 | 18 | 22 | 23
+    )
+}
+
+/// libbpf's adjustment at open: ring buffer sizes rounded up to a
+/// power-of-two number of pages (inner map templates included).
+pub fn adjust_sizes(m: &mut MapDef) {
+    if matches!(m.map_type, RINGBUF | USER_RINGBUF) {
+        m.max_entries = ringbuf_size(m.max_entries);
+    }
+    if let Some(inner) = m.inner.as_mut() {
+        adjust_sizes(inner);
+    }
+}
+
+/// libbpf's defaults at `BPF_MAP_CREATE` time: a PERF_EVENT_ARRAY without
+/// max_entries gets the number of possible CPUs (inner map templates
+/// included). Reads /sys/devices/system/cpu/possible only when needed.
+pub fn create_defaults(m: &mut MapDef) -> Result<()> {
+    if m.map_type == PERF_EVENT_ARRAY && m.max_entries == 0 {
+        m.max_entries = possible_cpus()?;
+    }
+    if let Some(inner) = m.inner.as_mut() {
+        create_defaults(inner)?;
+    }
+    Ok(())
+}
+
+/// True when libbpf makes a global data map mmapable
+/// (`map_is_mmapable()`): its DATASEC holds at least one global variable
+/// (not static, not hidden).
+fn mmapable(btf: Option<&Btf<'_>>, ds: TypeId) -> bool {
+    let Some(btf) = btf else { return false };
+    let Ok(t) = btf.get(ds) else { return false };
+    if ds.0 == 0 || t.kind() != Kind::Datasec {
+        return false;
+    }
+    t.datasec_vars().any(|v| {
+        btf.get(v.ty)
+            .is_ok_and(|var| var.var_linkage().is_some_and(|l| l != VarLinkage::Static))
+    })
 }
 
 /// Collects every map of `obj` in libbpf's order: legacy maps, BTF maps,
@@ -229,45 +401,17 @@ pub fn collect(
     kconfig: Option<(Vec<u8>, TypeId)>,
 ) -> Result<Vec<MapDef>> {
     let mut maps = Vec::new();
-    // Legacy `maps`: struct bpf_map_def { type, key_size, value_size, max_entries, map_flags }.
+    // libbpf 1.0+ refuses legacy `struct bpf_map_def` definitions.
     if let Some(sec) = obj
         .sections()
         .iter()
         .find(|s| s.kind == SectionKind::LegacyMaps)
     {
-        let mut syms: Vec<_> = obj
-            .symbols()
-            .iter()
-            .filter(|s| s.section == Some(sec.index) && !s.is_section() && !s.name.is_empty())
-            .collect();
-        syms.sort_by_key(|s| s.value);
-        for s in syms {
-            let e = obj.endian();
-            let at = |i: usize| {
-                usize::try_from(s.value)
-                    .ok()
-                    .and_then(|v| v.checked_add(i * 4))
-                    .and_then(|o| e.u32_at(&sec.data, o))
-                    .ok_or_else(|| {
-                        map_err(
-                            &s.name,
-                            format!(
-                                "definition at offset {:#x} runs past section 'maps'",
-                                s.value
-                            ),
-                        )
-                    })
-            };
-            let mut m = MapDef::empty(&s.name, MapOrigin::Legacy);
-            m.sec_index = sec.index;
-            m.sec_offset = s.value;
-            m.map_type = at(0)?;
-            m.key_size = at(1)?;
-            m.value_size = at(2)?;
-            m.max_entries = at(3)?;
-            m.map_flags = at(4)?;
-            maps.push(m);
-        }
+        return Err(Error::Section {
+            index: sec.index,
+            section: sec.name.clone(),
+            why: "legacy map definitions in 'maps' section are not supported by libbpf v1.0+ (nor by btfx): use BTF-defined maps in '.maps'".into(),
+        });
     }
     // BTF-defined maps.
     if let Some(sec) = obj
@@ -328,6 +472,7 @@ pub fn collect(
                     m.init_slots.push(InitSlot { index, target });
                 }
             }
+            adjust_sizes(&mut m);
             maps.push(m);
         }
     }
@@ -337,34 +482,42 @@ pub fn collect(
             continue;
         }
         let mut m = MapDef::empty(
-            &internal_name(obj_name, &sec.name),
+            &data_map_name(obj_name, &sec.name),
             MapOrigin::Data(sec.index),
         );
+        m.kernel_name = internal_name(obj_name, &sec.name);
         m.sec_index = sec.index;
         m.map_type = ARRAY;
         m.key_size = 4;
         m.value_size =
             u32::try_from(sec.size).map_err(|_| map_err(&sec.name, "section too large"))?;
         m.max_entries = 1;
-        m.map_flags = F_MMAPABLE;
-        if sec.kind == SectionKind::Rodata {
-            m.map_flags |= F_RDONLY_PROG;
-            m.freeze = true;
-        }
         if let Some(btf) = btf {
             if let Some(id) = btf.find_by_name_kind(&sec.name, Kind::Datasec) {
                 m.btf_value = id;
             }
         }
-        m.data = Some(if sec.kind == SectionKind::Bss {
-            vec![0; m.value_size as usize]
-        } else {
-            sec.data.clone()
-        });
+        if mmapable(btf, m.btf_value) {
+            m.map_flags = F_MMAPABLE;
+        }
+        if sec.kind == SectionKind::Rodata {
+            m.map_flags |= F_RDONLY_PROG;
+            m.freeze = true;
+        }
+        // A `.bss` image is zeros the file does not hold: its size is the
+        // header's word. Past MAX_ZERO_IMAGE none is kept (a new ARRAY map
+        // is zeroed by the kernel anyway, which refuses such a value size
+        // with E2BIG), so a forged size cannot make the reader allocate.
+        m.data = match sec.kind {
+            SectionKind::Bss if m.value_size as usize > MAX_ZERO_IMAGE => None,
+            SectionKind::Bss => Some(vec![0; m.value_size as usize]),
+            _ => Some(sec.data.clone()),
+        };
         maps.push(m);
     }
     if let Some((data, ds)) = kconfig {
         let mut m = MapDef::empty(&internal_name(obj_name, ".kconfig"), MapOrigin::Kconfig);
+        m.kernel_name = m.name.clone();
         m.map_type = ARRAY;
         m.key_size = 4;
         m.value_size = u32::try_from(data.len()).unwrap_or(u32::MAX);
@@ -375,5 +528,49 @@ pub fn collect(
         m.data = Some(data);
         maps.push(m);
     }
+    // struct_ops maps come last, as in libbpf.
+    crate::struct_ops::collect(obj, btf, &mut maps)?;
     Ok(maps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_names_as_libbpf() {
+        // Kernel names libbpf 1.1 gave (fixtures/oracle/load/corpus/*.maps).
+        assert_eq!(internal_name("globals", ".data"), "globals.data");
+        assert_eq!(internal_name("globals", ".rodata"), "globals.rodata");
+        assert_eq!(internal_name("ext_kconfig", ".bss"), "ext_kcon.bss");
+        assert_eq!(internal_name("ext_kconfig", ".kconfig"), "ext_kco.kconfig");
+        assert_eq!(
+            internal_name("xdp-dispatcher", ".rodata"),
+            "xdp_disp.rodata"
+        );
+        assert_eq!(internal_name("globals", ".data.stats"), ".data.stats");
+        assert_eq!(
+            internal_name("globals", ".data.a_rather_long_section_name_1"),
+            ".data.a_rather_"
+        );
+        assert_eq!(
+            data_map_name("globals", ".data.a_rather_long_section_name_1"),
+            ".data.a_rather_long_section_name_1"
+        );
+        assert_eq!(data_map_name("globals", ".rodata"), "globals.rodata");
+        assert_eq!(kernel_name("m_percpu_cgroup_storage"), "m_percpu_cgroup");
+    }
+
+    #[test]
+    fn sizes_as_libbpf() {
+        assert_eq!(ringbuf_size(5000), 8192);
+        assert_eq!(ringbuf_size(3 * 4096), 16384);
+        assert_eq!(ringbuf_size(4096), 4096);
+        assert_eq!(ringbuf_size(0), 4096);
+        assert_eq!(ringbuf_size(u32::MAX), u32::MAX);
+        assert_eq!(parse_cpu_list("0-1"), Some(2));
+        assert_eq!(parse_cpu_list("0"), Some(1));
+        assert_eq!(parse_cpu_list("0-3,8-11"), Some(12));
+        assert_eq!(parse_cpu_list("x"), None);
+    }
 }

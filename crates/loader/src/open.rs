@@ -193,6 +193,7 @@ impl OpenObject {
     /// map definitions), with the file offset, section or type id.
     pub fn open(elf: &[u8], name: &str) -> Result<OpenObject> {
         let obj = Object::parse(elf)?;
+        crate::progtype::check_programs(&obj)?;
         Self::from_object(obj, name)
     }
 

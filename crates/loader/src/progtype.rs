@@ -14,13 +14,17 @@ pub enum AttachBtf {
     Lsm(String),
     /// `iter/`: the FUNC `bpf_iter_<name>`.
     Iter(String),
+    /// `freplace/`: a function of another BPF program (needs its fd).
+    Ext(String),
+    /// A BTF-attached section without a target after '/'.
+    Missing,
 }
 
 impl AttachBtf {
     /// The BTF name to look up and whether it is a typedef (else a FUNC).
     pub fn btf_name(&self) -> Option<(String, bool)> {
         match self {
-            AttachBtf::None => None,
+            AttachBtf::None | AttachBtf::Ext(_) | AttachBtf::Missing => None,
             AttachBtf::Func(n) => Some((n.clone(), false)),
             AttachBtf::TpBtf(n) => Some((format!("btf_trace_{n}"), true)),
             AttachBtf::Lsm(n) => Some((format!("bpf_lsm_{n}"), false)),
@@ -84,137 +88,381 @@ pub mod types {
 
 use types::*;
 
-/// Resolves a section name; `None` when libbpf would not know it either.
-pub fn from_section(sec: &str) -> Option<ProgSpec> {
-    let spec = |prog_type, expected_attach_type| ProgSpec {
+/// `SEC_SLEEPABLE`: loaded with `BPF_F_SLEEPABLE`.
+const F_SLEEP: u8 = 1;
+/// `SEC_XDP_FRAGS`: loaded with `BPF_F_XDP_HAS_FRAGS`.
+const F_FRAGS: u8 = 2;
+/// `SEC_ATTACH_BTF`: the part after '/' names a kernel BTF attach target.
+const F_BTF: u8 = 4;
+
+/// One entry of libbpf's `section_defs[]`: the section name pattern
+/// (ending in '+': that name alone or followed by '/'; ending in '/': that
+/// prefix; else the exact name), program type, expected attach type and
+/// flags. The table is newest libbpf's (1.5+, in its order: the first
+/// match wins); [`NOT_IN_LIBBPF_1_1`] lists the patterns libbpf 1.1 lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecDef {
+    /// The pattern.
+    pub sec: &'static str,
+    /// `BPF_PROG_TYPE_*`.
+    pub prog_type: u32,
+    /// `BPF_*` expected attach type.
+    pub expected_attach_type: u32,
+    flags: u8,
+}
+
+const fn d(sec: &'static str, prog_type: u32, expected_attach_type: u32, flags: u8) -> SecDef {
+    SecDef {
+        sec,
         prog_type,
         expected_attach_type,
-        prog_flags: 0,
-        attach: AttachBtf::None,
-    };
-    // (exact or prefix-with-slash, type, attach type)
-    const PLAIN: &[(&str, u32, u32)] = &[
-        ("socket", SOCKET_FILTER, 0),
-        ("sk_reuseport/migrate", SK_REUSEPORT, 40),
-        ("sk_reuseport", SK_REUSEPORT, 39),
-        ("kprobe.multi", KPROBE, 42),
-        ("kretprobe.multi", KPROBE, 42),
-        ("kprobe", KPROBE, 0),
-        ("uprobe", KPROBE, 0),
-        ("uprobe.s", KPROBE, 0),
-        ("kretprobe", KPROBE, 0),
-        ("uretprobe", KPROBE, 0),
-        ("uretprobe.s", KPROBE, 0),
-        ("ksyscall", KPROBE, 0),
-        ("kretsyscall", KPROBE, 0),
-        ("usdt", KPROBE, 0),
-        ("tc", SCHED_CLS, 0),
-        ("classifier", SCHED_CLS, 0),
-        ("action", SCHED_ACT, 0),
-        ("tracepoint", TRACEPOINT, 0),
-        ("tp", TRACEPOINT, 0),
-        ("raw_tracepoint", RAW_TRACEPOINT, 0),
-        ("raw_tp", RAW_TRACEPOINT, 0),
-        ("raw_tracepoint.w", RAW_TRACEPOINT_WRITABLE, 0),
-        ("raw_tp.w", RAW_TRACEPOINT_WRITABLE, 0),
-        ("xdp/devmap", XDP, 33),
-        ("xdp/cpumap", XDP, 35),
-        ("xdp", XDP, 37),
-        ("perf_event", PERF_EVENT, 0),
-        ("lwt_in", LWT_IN, 0),
-        ("lwt_out", LWT_OUT, 0),
-        ("lwt_xmit", LWT_XMIT, 0),
-        ("lwt_seg6local", LWT_SEG6LOCAL, 0),
-        ("sockops", SOCK_OPS, 3),
-        ("sk_skb/stream_parser", SK_SKB, 4),
-        ("sk_skb/stream_verdict", SK_SKB, 5),
-        ("sk_skb", SK_SKB, 0),
-        ("sk_msg", SK_MSG, 7),
-        ("lirc_mode2", LIRC_MODE2, 16),
-        ("flow_dissector", FLOW_DISSECTOR, 17),
-        ("cgroup_skb/ingress", CGROUP_SKB, 0),
-        ("cgroup_skb/egress", CGROUP_SKB, 1),
-        ("cgroup/skb", CGROUP_SKB, 0),
-        ("cgroup/sock_create", CGROUP_SOCK, 2),
-        ("cgroup/sock_release", CGROUP_SOCK, 34),
-        ("cgroup/sock", CGROUP_SOCK, 2),
-        ("cgroup/post_bind4", CGROUP_SOCK, 12),
-        ("cgroup/post_bind6", CGROUP_SOCK, 13),
-        ("cgroup/dev", CGROUP_DEVICE, 6),
-        ("cgroup/bind4", CGROUP_SOCK_ADDR, 8),
-        ("cgroup/bind6", CGROUP_SOCK_ADDR, 9),
-        ("cgroup/connect4", CGROUP_SOCK_ADDR, 10),
-        ("cgroup/connect6", CGROUP_SOCK_ADDR, 11),
-        ("cgroup/sendmsg4", CGROUP_SOCK_ADDR, 14),
-        ("cgroup/sendmsg6", CGROUP_SOCK_ADDR, 15),
-        ("cgroup/recvmsg4", CGROUP_SOCK_ADDR, 19),
-        ("cgroup/recvmsg6", CGROUP_SOCK_ADDR, 20),
-        ("cgroup/getpeername4", CGROUP_SOCK_ADDR, 29),
-        ("cgroup/getpeername6", CGROUP_SOCK_ADDR, 30),
-        ("cgroup/getsockname4", CGROUP_SOCK_ADDR, 31),
-        ("cgroup/getsockname6", CGROUP_SOCK_ADDR, 32),
-        ("cgroup/sysctl", CGROUP_SYSCTL, 18),
-        ("cgroup/getsockopt", CGROUP_SOCKOPT, 21),
-        ("cgroup/setsockopt", CGROUP_SOCKOPT, 22),
-        ("struct_ops", STRUCT_OPS, 0),
-        ("sk_lookup", SK_LOOKUP, 36),
-        ("netfilter", NETFILTER, 45),
-    ];
-    let matches =
-        |pfx: &str| sec == pfx || sec.strip_prefix(pfx).is_some_and(|r| r.starts_with('/'));
-    // BTF-attached tracing programs first: their target is the suffix.
-    const TRACING_PFX: &[(&str, u32, u32, u8)] = &[
-        ("tp_btf/", TRACING, 23, 1),
-        ("fentry/", TRACING, 24, 0),
-        ("fentry.s/", TRACING, 24, 0),
-        ("fexit/", TRACING, 25, 0),
-        ("fexit.s/", TRACING, 25, 0),
-        ("fmod_ret/", TRACING, 26, 0),
-        ("fmod_ret.s/", TRACING, 26, 0),
-        ("lsm/", LSM, 27, 2),
-        ("lsm.s/", LSM, 27, 2),
-        ("iter/", TRACING, 28, 3),
-        ("iter.s/", TRACING, 28, 3),
-    ];
-    for &(pfx, t, a, how) in TRACING_PFX {
-        if let Some(target) = sec.strip_prefix(pfx) {
-            let target = target.to_string();
-            let attach = match how {
-                1 => AttachBtf::TpBtf(target),
-                2 => AttachBtf::Lsm(target),
-                3 => AttachBtf::Iter(target),
-                _ => AttachBtf::Func(target),
-            };
-            return Some(ProgSpec {
-                prog_type: t,
-                expected_attach_type: a,
-                prog_flags: if pfx.contains(".s/") { SLEEPABLE } else { 0 },
-                attach,
-            });
+        flags,
+    }
+}
+
+/// libbpf's section table (newest libbpf), in matching order.
+pub const SEC_DEFS: &[SecDef] = &[
+    d("socket", SOCKET_FILTER, 0, 0),
+    d("sk_reuseport/migrate", SK_REUSEPORT, 40, 0),
+    d("sk_reuseport", SK_REUSEPORT, 39, 0),
+    d("kprobe+", KPROBE, 0, 0),
+    d("uprobe+", KPROBE, 0, 0),
+    d("uprobe.s+", KPROBE, 0, F_SLEEP),
+    d("kretprobe+", KPROBE, 0, 0),
+    d("uretprobe+", KPROBE, 0, 0),
+    d("uretprobe.s+", KPROBE, 0, F_SLEEP),
+    d("kprobe.multi+", KPROBE, 42, 0),
+    d("kretprobe.multi+", KPROBE, 42, 0),
+    d("kprobe.session+", KPROBE, 56, 0),
+    d("uprobe.multi+", KPROBE, 48, 0),
+    d("uretprobe.multi+", KPROBE, 48, 0),
+    d("uprobe.session+", KPROBE, 57, 0),
+    d("uprobe.multi.s+", KPROBE, 48, F_SLEEP),
+    d("uretprobe.multi.s+", KPROBE, 48, F_SLEEP),
+    d("uprobe.session.s+", KPROBE, 57, F_SLEEP),
+    d("ksyscall+", KPROBE, 0, 0),
+    d("kretsyscall+", KPROBE, 0, 0),
+    d("usdt+", KPROBE, 0, 0),
+    d("usdt.s+", KPROBE, 0, F_SLEEP),
+    d("tc/ingress", SCHED_CLS, 46, 0),
+    d("tc/egress", SCHED_CLS, 47, 0),
+    d("tcx/ingress", SCHED_CLS, 46, 0),
+    d("tcx/egress", SCHED_CLS, 47, 0),
+    d("tc", SCHED_CLS, 0, 0),
+    d("classifier", SCHED_CLS, 0, 0),
+    d("action", SCHED_ACT, 0, 0),
+    d("netkit/primary", SCHED_CLS, 54, 0),
+    d("netkit/peer", SCHED_CLS, 55, 0),
+    d("tracepoint+", TRACEPOINT, 0, 0),
+    d("tp+", TRACEPOINT, 0, 0),
+    d("raw_tracepoint+", RAW_TRACEPOINT, 0, 0),
+    d("raw_tp+", RAW_TRACEPOINT, 0, 0),
+    d("raw_tracepoint.w+", RAW_TRACEPOINT_WRITABLE, 0, 0),
+    d("raw_tp.w+", RAW_TRACEPOINT_WRITABLE, 0, 0),
+    d("tp_btf+", TRACING, 23, F_BTF),
+    d("fentry+", TRACING, 24, F_BTF),
+    d("fmod_ret+", TRACING, 26, F_BTF),
+    d("fexit+", TRACING, 25, F_BTF),
+    d("fentry.s+", TRACING, 24, F_BTF | F_SLEEP),
+    d("fmod_ret.s+", TRACING, 26, F_BTF | F_SLEEP),
+    d("fexit.s+", TRACING, 25, F_BTF | F_SLEEP),
+    d("freplace+", EXT, 0, F_BTF),
+    d("lsm+", LSM, 27, F_BTF),
+    d("lsm.s+", LSM, 27, F_BTF | F_SLEEP),
+    d("lsm_cgroup+", LSM, 43, F_BTF),
+    d("iter+", TRACING, 28, F_BTF),
+    d("iter.s+", TRACING, 28, F_BTF | F_SLEEP),
+    d("syscall", SYSCALL, 0, F_SLEEP),
+    d("xdp.frags/devmap", XDP, 33, F_FRAGS),
+    d("xdp/devmap", XDP, 33, 0),
+    d("xdp.frags/cpumap", XDP, 35, F_FRAGS),
+    d("xdp/cpumap", XDP, 35, 0),
+    d("xdp.frags", XDP, 37, F_FRAGS),
+    d("xdp", XDP, 37, 0),
+    d("perf_event", PERF_EVENT, 0, 0),
+    d("lwt_in", LWT_IN, 0, 0),
+    d("lwt_out", LWT_OUT, 0, 0),
+    d("lwt_xmit", LWT_XMIT, 0, 0),
+    d("lwt_seg6local", LWT_SEG6LOCAL, 0, 0),
+    d("sockops", SOCK_OPS, 3, 0),
+    d("sk_skb/stream_parser", SK_SKB, 4, 0),
+    d("sk_skb/stream_verdict", SK_SKB, 5, 0),
+    d("sk_skb/verdict", SK_SKB, 38, 0),
+    d("sk_skb", SK_SKB, 0, 0),
+    d("sk_msg", SK_MSG, 7, 0),
+    d("lirc_mode2", LIRC_MODE2, 16, 0),
+    d("flow_dissector", FLOW_DISSECTOR, 17, 0),
+    d("cgroup_skb/ingress", CGROUP_SKB, 0, 0),
+    d("cgroup_skb/egress", CGROUP_SKB, 1, 0),
+    d("cgroup/skb", CGROUP_SKB, 0, 0),
+    d("cgroup/sock_create", CGROUP_SOCK, 2, 0),
+    d("cgroup/sock_release", CGROUP_SOCK, 34, 0),
+    d("cgroup/sock", CGROUP_SOCK, 2, 0),
+    d("cgroup/post_bind4", CGROUP_SOCK, 12, 0),
+    d("cgroup/post_bind6", CGROUP_SOCK, 13, 0),
+    d("cgroup/bind4", CGROUP_SOCK_ADDR, 8, 0),
+    d("cgroup/bind6", CGROUP_SOCK_ADDR, 9, 0),
+    d("cgroup/connect4", CGROUP_SOCK_ADDR, 10, 0),
+    d("cgroup/connect6", CGROUP_SOCK_ADDR, 11, 0),
+    d("cgroup/connect_unix", CGROUP_SOCK_ADDR, 49, 0),
+    d("cgroup/sendmsg4", CGROUP_SOCK_ADDR, 14, 0),
+    d("cgroup/sendmsg6", CGROUP_SOCK_ADDR, 15, 0),
+    d("cgroup/sendmsg_unix", CGROUP_SOCK_ADDR, 50, 0),
+    d("cgroup/recvmsg4", CGROUP_SOCK_ADDR, 19, 0),
+    d("cgroup/recvmsg6", CGROUP_SOCK_ADDR, 20, 0),
+    d("cgroup/recvmsg_unix", CGROUP_SOCK_ADDR, 51, 0),
+    d("cgroup/getpeername4", CGROUP_SOCK_ADDR, 29, 0),
+    d("cgroup/getpeername6", CGROUP_SOCK_ADDR, 30, 0),
+    d("cgroup/getpeername_unix", CGROUP_SOCK_ADDR, 52, 0),
+    d("cgroup/getsockname4", CGROUP_SOCK_ADDR, 31, 0),
+    d("cgroup/getsockname6", CGROUP_SOCK_ADDR, 32, 0),
+    d("cgroup/getsockname_unix", CGROUP_SOCK_ADDR, 53, 0),
+    d("cgroup/sysctl", CGROUP_SYSCTL, 18, 0),
+    d("cgroup/getsockopt", CGROUP_SOCKOPT, 21, 0),
+    d("cgroup/setsockopt", CGROUP_SOCKOPT, 22, 0),
+    d("cgroup/dev", CGROUP_DEVICE, 6, 0),
+    d("struct_ops+", STRUCT_OPS, 0, 0),
+    d("struct_ops.s+", STRUCT_OPS, 0, F_SLEEP),
+    d("sk_lookup", SK_LOOKUP, 36, 0),
+    d("netfilter", NETFILTER, 45, 0),
+];
+
+/// Patterns of [`SEC_DEFS`] that libbpf 1.1 does not have: libbpf 1.1
+/// refuses such programs ("missing BPF prog type", EINVAL); btfx follows
+/// newer libbpf and loads them.
+pub const NOT_IN_LIBBPF_1_1: &[&str] = &[
+    "kprobe.session+",
+    "uprobe.multi+",
+    "uretprobe.multi+",
+    "uprobe.session+",
+    "uprobe.multi.s+",
+    "uretprobe.multi.s+",
+    "uprobe.session.s+",
+    "usdt.s+",
+    "tc/ingress",
+    "tc/egress",
+    "tcx/ingress",
+    "tcx/egress",
+    "netkit/primary",
+    "netkit/peer",
+    "sk_skb/verdict",
+    "cgroup/connect_unix",
+    "cgroup/sendmsg_unix",
+    "cgroup/recvmsg_unix",
+    "cgroup/getpeername_unix",
+    "cgroup/getsockname_unix",
+    "struct_ops.s+",
+    "netfilter",
+];
+
+impl SecDef {
+    /// libbpf's `sec_def_matches()`.
+    pub fn matches(&self, sec: &str) -> bool {
+        if let Some(pfx) = self.sec.strip_suffix('+') {
+            return sec
+                .strip_prefix(pfx)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        }
+        if self.sec.ends_with('/') {
+            return sec.starts_with(self.sec);
+        }
+        sec == self.sec
+    }
+}
+
+/// The first definition of [`SEC_DEFS`] that `sec` matches (libbpf's
+/// `find_sec_def()`).
+pub fn find_sec_def(sec: &str) -> Option<&'static SecDef> {
+    SEC_DEFS.iter().find(|d| d.matches(sec))
+}
+
+impl ProgSpec {
+    /// Why libbpf refuses to load this program before asking the kernel,
+    /// as (errno, reason): a BTF-attached program without a target after
+    /// '/', or a `freplace` program (it needs a target program's fd, which
+    /// a plain load does not have).
+    pub fn refusal(&self) -> Option<(i32, String)> {
+        match &self.attach {
+            AttachBtf::Ext(_) => Some((
+                libc::EINVAL,
+                "attach program FD is not set (freplace needs a target program)".into(),
+            )),
+            AttachBtf::Missing => Some((
+                libc::EINVAL,
+                "no BTF-based attach target is specified after '/'".into(),
+            )),
+            _ => None,
         }
     }
-    if sec == "syscall" {
-        return Some(ProgSpec {
-            prog_flags: SLEEPABLE,
-            ..spec(SYSCALL, 0)
-        });
+}
+
+/// Where a BTF-attached program's target was found by
+/// [`find_attach_target`]: which of the kernel BTFs (0 = vmlinux) and the
+/// type id in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttachTarget {
+    /// Index into the kernel BTFs given (0 is vmlinux).
+    pub kernel: usize,
+    /// The FUNC / TYPEDEF id.
+    pub id: btf::TypeId,
+}
+
+/// Finds a program's attach target as libbpf does
+/// (`find_kernel_attach_btf_id`): `kernels[0]` is vmlinux, the others are
+/// module BTFs (name, split BTF over vmlinux), asked for by `modules` only
+/// when vmlinux does not have the target. A target written
+/// `module:func` is looked up in that module only (`vmlinux:func` in
+/// vmlinux only). A module's own types are searched (ids from its start
+/// id). Not found: ESRCH with the name looked for.
+pub fn find_attach_target<'k>(
+    attach: &AttachBtf,
+    vmlinux: Option<&btf::Btf<'k>>,
+    modules: impl FnOnce() -> Vec<(String, btf::Btf<'k>)>,
+) -> std::result::Result<(AttachTarget, Option<String>), (i32, String)> {
+    let Some((full, typedef)) = attach.btf_name() else {
+        return Err((libc::EINVAL, "no BTF attach target".into()));
+    };
+    let kind = if typedef {
+        btf::Kind::Typedef
+    } else {
+        btf::Kind::Func
+    };
+    // The prefix (`btf_trace_`, `bpf_lsm_`, `bpf_iter_`) goes before the
+    // function part of `module:func`.
+    let raw = match attach {
+        AttachBtf::Func(n) | AttachBtf::TpBtf(n) | AttachBtf::Lsm(n) | AttachBtf::Iter(n) => {
+            n.as_str()
+        }
+        _ => "",
+    };
+    let (module, func) = match raw.split_once(':') {
+        Some((m, f)) => (Some(m), f),
+        None => (None, raw),
+    };
+    let prefix = full.strip_suffix(raw).unwrap_or("");
+    let name = format!("{prefix}{func}");
+    if module.is_none() || module == Some("vmlinux") {
+        if let Some(id) = vmlinux.and_then(|v| v.find_by_name_kind(&name, kind)) {
+            return Ok((AttachTarget { kernel: 0, id }, None));
+        }
+        if module.is_some() {
+            return Err((libc::ESRCH, format!("'{name}' not found in vmlinux BTF")));
+        }
     }
-    if sec == "xdp.frags" || sec.starts_with("xdp.frags/") {
-        return Some(ProgSpec {
-            prog_flags: XDP_FRAGS,
-            ..spec(XDP, 37)
-        });
+    for (i, (mname, mbtf)) in modules().iter().enumerate() {
+        if module.is_some_and(|m| m != mname) {
+            continue;
+        }
+        let own = mbtf
+            .find_by_name_kind(&name, kind)
+            .filter(|id| id.0 >= mbtf.start_id().0);
+        if let Some(id) = own {
+            return Ok((AttachTarget { kernel: i + 1, id }, Some(mname.clone())));
+        }
     }
-    PLAIN
-        .iter()
-        .find(|(pfx, _, _)| matches(pfx))
-        .map(|&(pfx, t, a)| {
-            let mut s = spec(t, a);
-            if pfx.ends_with(".s") {
-                s.prog_flags = SLEEPABLE;
+    Err((
+        libc::ESRCH,
+        match module {
+            Some(m) => format!("'{name}' not found in module '{m}' BTF"),
+            None => format!("'{name}' not found in vmlinux or module BTFs"),
+        },
+    ))
+}
+
+/// The running kernel's module BTFs (`/sys/kernel/btf/<module>`), each
+/// split over vmlinux (`vmlinux_bytes`), for [`find_attach_target`]. A
+/// file that cannot be read or parsed is left out.
+pub fn running_modules(vmlinux_bytes: &[u8]) -> Vec<(String, btf::Btf<'static>)> {
+    let Ok(base) = btf::Btf::parse(vmlinux_bytes.to_vec()) else {
+        return Vec::new();
+    };
+    let base = std::sync::Arc::new(base);
+    let Ok(dir) = std::fs::read_dir("/sys/kernel/btf") else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, btf::Btf<'static>)> = dir
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            if name == "vmlinux" {
+                return None;
             }
-            s
+            let bytes = std::fs::read(e.path()).ok()?;
+            let btf = btf::Btf::parse_split(bytes, base.clone()).ok()?;
+            Some((name, btf))
         })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// The fd of the kernel BTF object named `name` (a module's), found by
+/// walking the kernel's BTF ids, for `attach_btf_obj_fd`.
+pub fn module_btf_fd(name: &str) -> std::io::Result<std::os::fd::OwnedFd> {
+    use crate::sys::{self, ObjKind};
+    for id in sys::ids(ObjKind::Btf)? {
+        let Ok(fd) = sys::fd_by_id(ObjKind::Btf, id) else {
+            continue; // freed meanwhile
+        };
+        if sys::btf_info(&fd).is_ok_and(|i| i.kernel_btf && i.name == name) {
+            return Ok(fd);
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        format!("no kernel BTF object named '{name}'"),
+    ))
+}
+
+/// Refuses what libbpf 1.0+ refuses when it opens an object: a static
+/// (`STB_LOCAL`) function in a program section ("program is static and
+/// not supported"; libbpf returns ENOTSUP).
+pub fn check_programs(obj: &crate::object::Object) -> crate::Result<()> {
+    match obj.programs().iter().find(|p| !p.global) {
+        Some(p) => Err(crate::Error::Program {
+            prog: p.name.clone(),
+            section: p.section_name.clone(),
+            why: "program is static and not supported (libbpf 1.0+ refuses the object too)".into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Resolves a section name as libbpf does; `None` when no definition
+/// matches (libbpf then refuses the program at load: "missing BPF prog
+/// type, check ELF section name", EINVAL).
+pub fn from_section(sec: &str) -> Option<ProgSpec> {
+    let def = find_sec_def(sec)?;
+    let mut prog_flags = 0;
+    if def.flags & F_SLEEP != 0 {
+        prog_flags |= SLEEPABLE;
+    }
+    if def.flags & F_FRAGS != 0 {
+        prog_flags |= XDP_FRAGS;
+    }
+    let attach = if def.flags & F_BTF != 0 {
+        match sec.split_once('/') {
+            None => AttachBtf::Missing,
+            Some((_, target)) => {
+                let target = target.to_string();
+                match (def.prog_type, def.expected_attach_type) {
+                    (EXT, _) => AttachBtf::Ext(target),
+                    (_, 23) => AttachBtf::TpBtf(target),
+                    (_, 27 | 43) => AttachBtf::Lsm(target),
+                    (_, 28) => AttachBtf::Iter(target),
+                    _ => AttachBtf::Func(target),
+                }
+            }
+        }
+    } else {
+        AttachBtf::None
+    };
+    Some(ProgSpec {
+        prog_type: def.prog_type,
+        expected_attach_type: def.expected_attach_type,
+        prog_flags,
+        attach,
+    })
 }
 
 #[cfg(test)]

@@ -137,6 +137,9 @@ pub struct MapCreate<'a> {
     pub btf_key_type_id: u32,
     /// `btf_value_type_id`.
     pub btf_value_type_id: u32,
+    /// `btf_vmlinux_value_type_id` (struct_ops maps: the kernel's
+    /// `bpf_struct_ops_<name>` type).
+    pub btf_vmlinux_value_type_id: u32,
     /// `map_extra`.
     pub map_extra: u64,
 }
@@ -159,6 +162,7 @@ pub fn map_create(a: &MapCreate<'_>) -> io::Result<OwnedFd> {
         attr.u32(52, a.btf_key_type_id);
         attr.u32(56, a.btf_value_type_id);
     }
+    attr.u32(60, a.btf_vmlinux_value_type_id);
     attr.u64(64, a.map_extra);
     owned(bpf(BPF_MAP_CREATE, &mut attr)?)
 }
