@@ -116,6 +116,7 @@ pub fn fixup(obj: &Object, btf: &Btf<'_>, externs: &Externs, feat: BtfFeatures) 
     // The id of the INT that sanitised ENUM64 members will point to.
     let mut enum64: Option<u32> = None;
     let ksyms = ksyms_plan(btf);
+    let mut hidden = hidden_subprograms(obj);
     for t in btf.types() {
         let id = t.id();
         let Some(at) = btf.type_offset(id) else {
@@ -210,6 +211,13 @@ pub fn fixup(obj: &Object, btf: &Btf<'_>, externs: &Externs, feat: BtfFeatures) 
             Kind::Func if !feat.func_global => {
                 put(&mut out, at + 4, info(Kind::Func.raw(), 0, false), e)?;
             }
+            Kind::Func
+                if t.vlen() == FUNC_GLOBAL as u16 && hidden.remove(btf.name(t.name_off())) =>
+            {
+                // A hidden global subprogram: static, as libbpf marks it, so
+                // the verifier checks it in its caller's context.
+                put(&mut out, at + 4, info(Kind::Func.raw(), 0, false), e)?;
+            }
             Kind::Enum if !feat.enum64 && t.kind_flag() => {
                 // Kernels without ENUM64 know no signed (kind_flag) ENUM.
                 put(
@@ -267,6 +275,27 @@ pub fn fixup(obj: &Object, btf: &Btf<'_>, externs: &Externs, feat: BtfFeatures) 
         });
     }
     append_types(&out, btf, &new)
+}
+
+/// The `.text` functions that are global (or weak) but `STV_HIDDEN` or
+/// `STV_INTERNAL` (`__hidden`, as libbpf's `usdt.bpf.h` declares its
+/// helpers): libbpf gives the first global FUNC of each such name static
+/// linkage in the BTF it loads.
+fn hidden_subprograms(obj: &Object) -> std::collections::HashSet<&str> {
+    const STV_INTERNAL: u8 = 1;
+    const STV_HIDDEN: u8 = 2;
+    let text = obj.section_by_name(".text").map(|s| s.index);
+    obj.symbols()
+        .iter()
+        .filter(|s| {
+            s.is_func()
+                && s.is_global()
+                && text.is_some()
+                && s.section == text
+                && (s.visibility == STV_HIDDEN || s.visibility == STV_INTERNAL)
+        })
+        .map(|s| s.name.as_str())
+        .collect()
 }
 
 /// libbpf's name for the variable that kfunc slots of `.ksyms` point to.

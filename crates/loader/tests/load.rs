@@ -67,6 +67,7 @@ fn every_fixture_agrees_with_libbpf() {
         "core_subprog",
         "core_types",
         "extern_missing",
+        "hidden_subprog",
         "fentry_fexit",
         "ksyms",
         "maps_globals",
