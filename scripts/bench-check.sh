@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 obj=${1:-fixtures/bpf/task_trace.bpf.o}
-cargo build -q --release -p btf-cli
+cargo build -q --release -p btfx
 bin=${CARGO_TARGET_DIR:-target}/release/btfx
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT

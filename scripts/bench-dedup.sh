@@ -21,8 +21,8 @@ inputs=("$@")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc -O2 scripts/libbpf-dedup.c -lbpf -o "$tmp/libbpf-dedup"
-cargo build --release --quiet -p btf --example dedup_time
-cargo build --release --quiet -p btf-cli
+cargo build --release --quiet -p btfx-btf --example dedup_time
+cargo build --release --quiet -p btfx
 echo "inputs: ${inputs[*]}; $rounds rounds of $runs dedups"
 for r in $(seq "$rounds"); do
   "$tmp/libbpf-dedup" -r "$runs" -o "$tmp/lib.btf" "${inputs[@]}" >"$tmp/lib.$r"

@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 file=${1:-fixtures/kernels/x86_64-6.18.btf}
 target=${CARGO_TARGET_DIR:-target}
-cargo build --release -q -p btf-cli
+cargo build --release -q -p btfx
 btfx="$target/release/btfx"
 [ -x "$btfx" ] || { echo "no $btfx" >&2; exit 1; }
 

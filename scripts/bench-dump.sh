@@ -8,7 +8,7 @@ file=${1:-/sys/kernel/btf/vmlinux}
 [ -r "$file" ] || file=fixtures/kernels/x86_64-6.18.btf
 runs=${2:-21}
 command -v bpftool >/dev/null || { echo "bpftool not installed: apt-get install bpftool" >&2; exit 1; }
-cargo build --release --quiet -p btf-cli
+cargo build --release --quiet -p btfx
 btfx=target/release/btfx
 formats=${FORMATS:-raw json c}
 median() { # runs a command $runs times, prints the median in ms

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 N=${N:-30}
 OBJ=${OBJ:-fixtures/bpf/corpus/many_progs.bpf.o}
 : "${CARGO_TARGET_DIR:=target}"
-cargo build --release -q -p btf-cli
+cargo build --release -q -p btfx
 BIN="$CARGO_TARGET_DIR/release/btfx"
 A=/sys/fs/bpf/btfx-bench-load-btfx
 B=/sys/fs/bpf/btfx-bench-load-bpftool

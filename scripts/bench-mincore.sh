@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 N=${N:-20}
 KERNEL=${KERNEL:-fixtures/kernels/x86_64-6.18.btf}
 : "${CARGO_TARGET_DIR:=target}"
-cargo build --release -q -p btf-cli
+cargo build --release -q -p btfx
 BIN="$CARGO_TARGET_DIR/release/btfx"
 LT=fixtures/oracle/mincore/objects/libbpf-tools
 tmp=$(mktemp -d)

@@ -16,8 +16,8 @@ runs=${3:-200}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc -O2 scripts/libbpf-parse-time.c -lbpf -o "$tmp/libbpf-parse-time"
-cargo build --release --quiet -p btf --example parse_time
-cargo build --release --quiet -p loader --example parse_path_time
+cargo build --release --quiet -p btfx-btf --example parse_time
+cargo build --release --quiet -p btfx-loader --example parse_path_time
 echo "file: $file, $rounds rounds of $runs parses"
 for r in $(seq "$rounds"); do
   lb=$("$tmp/libbpf-parse-time" "$file" "$runs")

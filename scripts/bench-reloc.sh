@@ -10,7 +10,7 @@ N=${N:-50}
 OBJ=${OBJ:-fixtures/bpf/core_fields.bpf.o}
 TARGET=${TARGET:-vmlinux}
 : "${CARGO_TARGET_DIR:=target}"
-cargo build --release -q -p btf-cli
+cargo build --release -q -p btfx
 BIN="$CARGO_TARGET_DIR/release/btfx"
 "$BIN" reloc "$OBJ" --target "$TARGET" >/dev/null
 tmp=$(mktemp)

@@ -16,7 +16,7 @@ repeat=${2:-2000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc -O2 -o "$tmp/bench-ringbuf" scripts/bench-ringbuf.c -lbpf
-cargo build --release -q -p loader --example ringbuf_bench
+cargo build --release -q -p btfx-loader --example ringbuf_bench
 obj=fixtures/bpf/run/testrun.bpf.o
 for i in 1 2 3; do
 	target/release/examples/ringbuf_bench "$rounds" "$repeat" buffer | tail -n1

@@ -18,7 +18,7 @@ kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || kernels=(x86_64-6.18 x86_64-6.12 arm64-6.12)
 target=${CARGO_TARGET_DIR:-target}
 rustc=${RUSTC:-rustc}
-cargo build --release --quiet -p btf-cli
+cargo build --release --quiet -p btfx
 btfx=$target/release/btfx
 work=${KEEP:-$(mktemp -d)}
 mkdir -p "$work"

@@ -9,5 +9,5 @@ if [ ! -r /sys/kernel/btf/vmlinux ]; then
   input=fixtures/kernels/x86_64-6.18.btf
   echo "no /sys/kernel/btf/vmlinux here: using the bundled $input" >&2
 fi
-cargo build --release --quiet -p btf-cli
+cargo build --release --quiet -p btfx
 exec target/release/btfx dump "$input" "$@"

@@ -15,7 +15,7 @@
 # xdp-tools 1.3.1-1) into fixtures/oracle/dedup/debian/.
 #
 # The crafted inputs (fixtures/oracle/dedup/crafted/*.N.btf, *.base.btf)
-# are written by `BTFX_BLESS_DEDUP=1 cargo test -p btf --test dedup`.
+# are written by `BTFX_BLESS_DEDUP=1 cargo test -p btfx-btf --test dedup`.
 #
 # Usage: scripts/record-dedup.sh [linux-image-6.12.117+deb12-amd64-unsigned_*.deb]
 set -euo pipefail

@@ -1,7 +1,7 @@
 //! Times `Appender::dedup` alone (the inputs appended before each round,
 //! outside the timing), as scripts/libbpf-dedup.c times `btf__dedup`:
 //! prints one `dedup_ns N` line per round and `maxrss_kb N` at the end.
-//! `cargo run --release -p btf --example dedup_time -- ROUNDS [-B BASE] INPUT...`
+//! `cargo run --release -p btfx-btf --example dedup_time -- ROUNDS [-B BASE] INPUT...`
 use std::sync::Arc;
 use std::time::Instant;
 

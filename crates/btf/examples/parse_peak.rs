@@ -2,7 +2,7 @@
 //! before and after `read + parse` (with and without building the name index)
 //! and prints the growth next to the file size.
 //!
-//! `cargo run --release -p btf --example parse_peak [FILE]`
+//! `cargo run --release -p btfx-btf --example parse_peak [FILE]`
 
 fn vm_hwm_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")

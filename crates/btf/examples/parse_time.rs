@@ -1,7 +1,7 @@
 //! Times parse and index build of a BTF file (min and median of N runs), for quick
 //! checks next to the criterion benchmarks: `Btf::parse` (two validation
 //! threads for a large BTF), the same single-threaded, and the name index.
-//! `cargo run --release -p btf --example parse_time [FILE] [RUNS]`
+//! `cargo run --release -p btfx-btf --example parse_time [FILE] [RUNS]`
 use std::time::Instant;
 
 use btf::{Btf, ParseOptions};

@@ -2,7 +2,7 @@
 //! file mapped with `loader::sys::FileBytes` (what `btfx` does), and read
 //! into memory with `std::fs::read` for comparison. The libbpf comparator is
 //! `btf__parse(path)` in scripts/libbpf-parse-time.c.
-//! `cargo run --release -p loader --example parse_path_time [FILE] [RUNS]`
+//! `cargo run --release -p btfx-loader --example parse_path_time [FILE] [RUNS]`
 use std::time::Instant;
 
 fn stats(mut v: Vec<f64>) -> (f64, f64) {

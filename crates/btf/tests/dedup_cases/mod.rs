@@ -1,6 +1,6 @@
 //! Small crafted inputs, one per dedup rule, built with the Builder. Their
 //! bytes are checked in under fixtures/oracle/dedup/crafted/ (written by
-//! `BTFX_BLESS_DEDUP=1 cargo test -p btf --test dedup`), where
+//! `BTFX_BLESS_DEDUP=1 cargo test -p btfx-btf --test dedup`), where
 //! scripts/record-dedup.sh runs libbpf on them.
 
 use btf::write::Builder;
