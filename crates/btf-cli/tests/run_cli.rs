@@ -201,6 +201,9 @@ fn ring_and_perf_events_decoded_and_filtered_by_set() {
         &format!("targ_pid={me}"),
         "--set",
         "min_count=4096",
+        // The type from a BTF given apart (here the object's own file).
+        "--event-btf",
+        events.to_str().unwrap(),
         "--event-type",
         "struct event",
         "--count",
@@ -331,6 +334,10 @@ fn bad_input_exits_2_naming_what_is_wrong() {
         (vec!["--set", "targ_pid=4294967296"], "does not fit"),
         (vec!["--set", "targ_pid"], "expected NAME=VALUE"),
         (vec!["--event-type", "nosuch"], "no type 'nosuch'"),
+        (
+            vec!["--event-btf", "/nonexistent.btf", "--event-type", "x"],
+            "/nonexistent.btf",
+        ),
         (vec!["--event-type", "nomap=int"], "no map 'nomap'"),
         (vec!["--duration=-1"], "--duration -1"),
     ] {
