@@ -49,8 +49,9 @@ pub struct Args {
     /// The BPF ELF object.
     obj: String,
     /// Set a global variable before load: `NAME=VALUE` (integer, enumerator
-    /// name, `true`/`false`, string for a char array), checked against its
-    /// BTF type; repeatable.
+    /// name, `true`/`false`, string for a char array, `[a,b]` for an array,
+    /// `{field=value,...}` for a struct), checked against its BTF type;
+    /// repeatable.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     sets: Vec<String>,
     /// BTF type of ring/perf buffer records: `TYPE` for every buffer map or
