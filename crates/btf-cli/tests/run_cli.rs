@@ -3,7 +3,7 @@
 //! (fixtures/bpf/run/): the helloworld shape prints its bpf_printk line;
 //! the ring/perf buffer object's events come out decoded with field names;
 //! `--set` changes what the programs filter; SIGINT ends the run cleanly
-//! with exit 0; a program that cannot attach is reported (exit 1) while
+//! with exit 0 (SIGTERM too); a program that cannot attach is reported (exit 1) while
 //! the others run; bad input exits 2. Every kernel test counts the
 //! kernel's objects before and after (loader::sys::Census).
 //!
@@ -256,6 +256,15 @@ fn ring_and_perf_events_decoded_and_filtered_by_set() {
 
 #[test]
 fn sigint_stops_cleanly_and_leaves_nothing() {
+    stop_by_signal("INT", "SIGINT");
+}
+
+#[test]
+fn sigterm_stops_cleanly_and_leaves_nothing() {
+    stop_by_signal("TERM", "SIGTERM");
+}
+
+fn stop_by_signal(sig: &str, reason: &str) {
     if !bpf_allowed() {
         return;
     }
@@ -277,7 +286,7 @@ fn sigint_stops_cleanly_and_leaves_nothing() {
     // Attached and running: the program is in the kernel now.
     assert!(!counted.leaks().unwrap().progs.is_empty());
     let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{sig}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
@@ -289,7 +298,7 @@ fn sigint_stops_cleanly_and_leaves_nothing() {
         .collect();
     let exit = rest.last().unwrap();
     assert_eq!(exit["type"], "exit");
-    assert_eq!(exit["reason"], "SIGINT");
+    assert_eq!(exit["reason"], reason);
     assert!(rest
         .iter()
         .any(|l| l["type"] == "map" && l["name"] == "counts"));
