@@ -143,3 +143,29 @@ fn hint(kind: LinkKind, call: &str, e: &io::Error) -> String {
 
 /// `ENOTSUPP` (524), the kernel-internal errno bpf(2) can leak.
 const ENOTSUPP: i32 = 524;
+
+/// What a kernel's refusal to *load* a program usually means for attaching
+/// it, for the kinds that fail before any attach call: the BPF trampoline
+/// kinds (fentry, fexit, fmod_ret, lsm, freplace; EPERM or ENOTSUPP at
+/// `BPF_PROG_LOAD` where the kernel cannot build trampolines). `None` when
+/// there is nothing specific to say.
+pub fn load_refusal_hint(
+    prog_type: u32,
+    expected_attach_type: u32,
+    errno: i32,
+) -> Option<&'static str> {
+    use crate::progtype::types as pt;
+    let trampoline = match prog_type {
+        pt::TRACING => (24..=26).contains(&expected_attach_type),
+        pt::LSM | pt::EXT => true,
+        _ => false,
+    };
+    if !trampoline || !matches!(errno, libc::EPERM | ENOTSUPP | libc::EOPNOTSUPP) {
+        return None;
+    }
+    Some(if prog_type == pt::LSM {
+        "lsm programs need BPF trampolines (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS and architecture support), CONFIG_BPF_LSM and \"bpf\" in the lsm= boot list"
+    } else {
+        "fentry/fexit/fmod_ret/freplace programs need BPF trampolines: CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS, architecture support, and a kernel that allows them (this one refuses them at load)"
+    })
+}

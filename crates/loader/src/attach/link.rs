@@ -317,3 +317,16 @@ impl Drop for Link {
         let _ = self.detach_inner();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Links and USDT managers can move to (and be shared with) other
+    /// threads: a runner may poll on one thread and detach on another.
+    #[test]
+    fn links_are_send() {
+        fn send<T: Send>() {}
+        fn sync<T: Send + Sync>() {}
+        send::<super::Link>();
+        sync::<super::super::UsdtManager>();
+    }
+}

@@ -8,28 +8,22 @@
 //! target. What each family needs from the kernel is in the crate README.
 //!
 //! ```no_run
-//! use loader::attach::{auto_attach, Prog, Targets};
-//! use loader::{load, LoadOptions, ProgOutcome};
-//! use std::os::fd::AsFd;
+//! use loader::attach::{auto_attach, Link, Prog, Targets};
+//! use loader::progtype::types::TRACEPOINT;
+//! use std::os::fd::BorrowedFd;
 //!
-//! let elf = std::fs::read("fixtures/bpf/attach/trace_counts.bpf.o")?;
-//! let loaded = load(&elf, &LoadOptions::default())?;
-//! let mut links = Vec::new();
-//! for p in &loaded.programs {
-//!     if let ProgOutcome::Loaded { fd, .. } = &p.outcome {
-//!         let spec = loader::progtype::from_section(&p.section).ok_or("unknown section")?;
-//!         let prog = Prog {
-//!             fd: fd.as_fd(),
-//!             prog_type: spec.prog_type,
-//!             expected_attach_type: spec.expected_attach_type,
-//!             section: &p.section,
-//!             name: &p.name,
-//!         };
-//!         links.push(auto_attach(&prog, &Targets::default())?);
-//!     }
+//! /// Attaches a loaded `tp/syscalls/sys_enter_write` program (its fd from
+//! /// the loader); the returned link detaches when dropped.
+//! fn attach_write_tracer(fd: BorrowedFd<'_>) -> loader::attach::Result<Link> {
+//!     let prog = Prog {
+//!         fd,
+//!         prog_type: TRACEPOINT,
+//!         expected_attach_type: 0,
+//!         section: "tp/syscalls/sys_enter_write",
+//!         name: "handle_write",
+//!     };
+//!     auto_attach(&prog, &Targets::default())
 //! }
-//! // ... the programs run; dropping `links` detaches them.
-//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::os::fd::BorrowedFd;
@@ -64,7 +58,7 @@ pub mod xdp;
 
 pub use auto::auto_attach;
 pub use cgroup::{attach_cgroup, attach_cgroup_legacy};
-pub use error::{AttachError, Result};
+pub use error::{load_refusal_hint, AttachError, Result};
 pub use iter::{attach_iter, read_iter, IterScope};
 pub use kprobe::{attach_kprobe, attach_kprobe_multi, attach_ksyscall};
 pub use link::{Link, LinkKind};

@@ -198,6 +198,22 @@ impl Rtnl {
                 );
             }
         }
+        // An answer that never comes (or never parses) ends the wait after
+        // five seconds with EAGAIN instead of blocking forever.
+        let tv = libc::timeval {
+            tv_sec: 5,
+            tv_usec: 0,
+        };
+        // SAFETY: a pointer to a live timeval and its size.
+        cvt(unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&tv as *const libc::timeval).cast(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            )
+        })?;
         Ok(Rtnl { fd, seq: 1 })
     }
 
