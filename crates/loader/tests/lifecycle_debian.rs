@@ -66,3 +66,43 @@ fn xdp_tools_objects_agree_with_libbpf() {
     assert!(leaks.is_empty(), "left behind: {leaks}");
     assert!(report.is_empty(), "{report}");
 }
+
+/// Configuring an object nobody here wrote: xdp-dispatcher's `.rodata`
+/// `conf` (a 124-byte `struct xdp_dispatcher_config`, static, as bpftool
+/// shows its BTF) is set from bytes before load, as libxdp does, and the
+/// kernel's frozen `.rodata` map holds exactly them.
+#[test]
+fn xdp_dispatcher_config_set_before_load() {
+    if let Err(e) = loader::sys::probe_bpf() {
+        eprintln!("skipping: BPF_PROG_LOAD of a trivial program failed: {e}");
+        return;
+    }
+    let Ok(elf) = std::fs::read("/usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o") else {
+        eprintln!("skipping: xdp-tools' xdp-dispatcher.o is not installed");
+        return;
+    };
+    let counted = Census::begin().unwrap();
+    let mut open = OpenObject::open(&elf, "xdp-dispatcher").unwrap();
+    let conf = open.global("conf").unwrap().clone();
+    assert_eq!(
+        (conf.size, conf.is_static, conf.section.as_str()),
+        (124, true, ".rodata")
+    );
+    // magic, version 2, one program enabled, no frags; chain call actions
+    // XDP_PASS (bit 2) for slot 0; run_prios; program_flags zero.
+    let mut bytes = vec![0u8; 124];
+    bytes[..4].copy_from_slice(&[236, 2, 1, 0]);
+    bytes[4..8].copy_from_slice(&(1u32 << 2).to_ne_bytes());
+    assert!(open.set_global("conf", &bytes[..123]).is_err());
+    open.set_global("conf", &bytes).unwrap();
+    let loaded = open.load().unwrap();
+    assert!(loaded.all_loaded(), "{loaded:#?}");
+    let rodata = loaded.map(&conf.map).unwrap().fd().unwrap();
+    let v = loader::sys::map_lookup(rodata, &0u32.to_ne_bytes())
+        .unwrap()
+        .unwrap();
+    assert_eq!(&v[conf.offset as usize..][..124], &bytes[..]);
+    drop(loaded);
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+}
