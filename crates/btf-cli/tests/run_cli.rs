@@ -3,7 +3,7 @@
 //! (fixtures/bpf/run/): the helloworld shape prints its bpf_printk line;
 //! the ring/perf buffer object's events come out decoded with field names;
 //! `--set` changes what the programs filter; SIGINT ends the run cleanly
-//! with exit 0; a program that cannot attach is reported (exit 1) while
+//! with exit 0 (SIGTERM too); a program that cannot attach is reported (exit 1) while
 //! the others run; bad input exits 2. Every kernel test counts the
 //! kernel's objects before and after (loader::sys::Census).
 //!
@@ -201,6 +201,9 @@ fn ring_and_perf_events_decoded_and_filtered_by_set() {
         &format!("targ_pid={me}"),
         "--set",
         "min_count=4096",
+        // The type from a BTF given apart (here the object's own file).
+        "--event-btf",
+        events.to_str().unwrap(),
         "--event-type",
         "struct event",
         "--count",
@@ -253,6 +256,15 @@ fn ring_and_perf_events_decoded_and_filtered_by_set() {
 
 #[test]
 fn sigint_stops_cleanly_and_leaves_nothing() {
+    stop_by_signal("INT", "SIGINT");
+}
+
+#[test]
+fn sigterm_stops_cleanly_and_leaves_nothing() {
+    stop_by_signal("TERM", "SIGTERM");
+}
+
+fn stop_by_signal(sig: &str, reason: &str) {
     if !bpf_allowed() {
         return;
     }
@@ -274,7 +286,7 @@ fn sigint_stops_cleanly_and_leaves_nothing() {
     // Attached and running: the program is in the kernel now.
     assert!(!counted.leaks().unwrap().progs.is_empty());
     let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{sig}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
@@ -286,7 +298,7 @@ fn sigint_stops_cleanly_and_leaves_nothing() {
         .collect();
     let exit = rest.last().unwrap();
     assert_eq!(exit["type"], "exit");
-    assert_eq!(exit["reason"], "SIGINT");
+    assert_eq!(exit["reason"], reason);
     assert!(rest
         .iter()
         .any(|l| l["type"] == "map" && l["name"] == "counts"));
@@ -331,6 +343,10 @@ fn bad_input_exits_2_naming_what_is_wrong() {
         (vec!["--set", "targ_pid=4294967296"], "does not fit"),
         (vec!["--set", "targ_pid"], "expected NAME=VALUE"),
         (vec!["--event-type", "nosuch"], "no type 'nosuch'"),
+        (
+            vec!["--event-btf", "/nonexistent.btf", "--event-type", "x"],
+            "/nonexistent.btf",
+        ),
         (vec!["--event-type", "nomap=int"], "no map 'nomap'"),
         (vec!["--duration=-1"], "--duration -1"),
     ] {

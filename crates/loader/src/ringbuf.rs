@@ -166,10 +166,44 @@ impl<'a> RingBuffer<'a> {
     }
 }
 
+/// What the consume loop reads and writes of a ring: the kernel's mapping
+/// ([`RingbufMaps`]), or a plain buffer in the unit tests.
+trait RingView {
+    fn consumer_pos(&self) -> u64;
+    fn set_consumer_pos(&self, pos: u64);
+    fn producer_pos(&self) -> u64;
+    fn header(&self, pos: u64) -> u32;
+    fn data(&self, pos: u64, len: usize) -> Option<&[u8]>;
+}
+
+impl RingView for RingbufMaps {
+    #[inline]
+    fn consumer_pos(&self) -> u64 {
+        RingbufMaps::consumer_pos(self)
+    }
+    #[inline]
+    fn set_consumer_pos(&self, pos: u64) {
+        RingbufMaps::set_consumer_pos(self, pos)
+    }
+    #[inline]
+    fn producer_pos(&self) -> u64 {
+        RingbufMaps::producer_pos(self)
+    }
+    #[inline]
+    fn header(&self, pos: u64) -> u32 {
+        RingbufMaps::header(self, pos)
+    }
+    #[inline]
+    fn data(&self, pos: u64, len: usize) -> Option<&[u8]> {
+        RingbufMaps::data(self, pos, len)
+    }
+}
+
 /// Consumes one ring: (records handed out, whether the callback stopped).
 #[inline]
-fn consume_ring<C>(m: &RingbufMaps, map_id: u32, callback: &mut C) -> Result<(usize, bool)>
+fn consume_ring<M, C>(m: &M, map_id: u32, callback: &mut C) -> Result<(usize, bool)>
 where
+    M: RingView,
     C: FnMut(&[u8]) -> ControlFlow<()> + ?Sized,
 {
     // A position another process wrote unaligned is taken to its record.
@@ -284,5 +318,126 @@ fn corrupt(map_id: u32, pos: u64, why: &str) -> Error {
     Error::Map {
         map: format!("ring buffer id {map_id}"),
         why: format!("at position {pos}: {why}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    /// A ring of `size` bytes as the kernel lays records out in it.
+    struct Fake {
+        cons: Cell<u64>,
+        prod: Cell<u64>,
+        size: usize,
+        /// The data area twice, as mapped.
+        area: Vec<u8>,
+    }
+
+    impl Fake {
+        fn new(size: usize) -> Fake {
+            Fake {
+                cons: Cell::new(0),
+                prod: Cell::new(0),
+                size,
+                area: vec![0; 2 * size],
+            }
+        }
+        /// Writes a record (header flags given) at the producer position.
+        fn push(&mut self, body: &[u8], flags: u32) {
+            let pos = self.prod.get();
+            let mut rec = (body.len() as u32 | flags).to_ne_bytes().to_vec();
+            rec.extend([0; 4]);
+            rec.extend(body);
+            for (i, b) in rec.iter().enumerate() {
+                let at = (pos as usize + i) % self.size;
+                self.area[at] = *b;
+                self.area[at + self.size] = *b;
+            }
+            self.prod.set(pos + ((body.len() as u64 + 8 + 7) & !7));
+        }
+        /// Clears the busy bit of the record at `pos`.
+        fn commit(&mut self, pos: u64) {
+            let at = pos as usize % self.size;
+            let h = (self.header(pos) & !BUSY).to_ne_bytes();
+            self.area[at..at + 4].copy_from_slice(&h);
+            self.area[at + self.size..at + self.size + 4].copy_from_slice(&h);
+        }
+    }
+
+    impl RingView for Fake {
+        fn consumer_pos(&self) -> u64 {
+            self.cons.get()
+        }
+        fn set_consumer_pos(&self, pos: u64) {
+            self.cons.set(pos)
+        }
+        fn producer_pos(&self) -> u64 {
+            self.prod.get()
+        }
+        fn header(&self, pos: u64) -> u32 {
+            let at = (pos as usize) & (self.size - 1) & !7;
+            let a = &self.area;
+            u32::from_ne_bytes([a[at], a[at + 1], a[at + 2], a[at + 3]])
+        }
+        fn data(&self, pos: u64, len: usize) -> Option<&[u8]> {
+            if len > self.size {
+                return None;
+            }
+            let at = (pos as usize) & (self.size - 1);
+            self.area.get(at..at + len)
+        }
+    }
+
+    fn drain(f: &Fake) -> (Vec<Vec<u8>>, bool) {
+        let mut got = Vec::new();
+        let (n, stop) = consume_ring(f, 0, &mut |r: &[u8]| {
+            got.push(r.to_vec());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(n, got.len());
+        (got, stop)
+    }
+
+    #[test]
+    fn busy_records_wait_discarded_are_skipped_wraps_are_whole() {
+        let mut f = Fake::new(64);
+        f.push(b"one", 0);
+        f.push(b"skip", DISCARD);
+        let busy_at = f.prod.get();
+        f.push(b"busy", BUSY);
+        f.push(b"after", 0);
+        // Stops at the busy record: the one after it waits too.
+        let (got, _) = drain(&f);
+        assert_eq!(got, [b"one".to_vec()]);
+        assert_eq!(
+            f.cons.get(),
+            busy_at,
+            "consumer published up to the busy record"
+        );
+        f.commit(busy_at);
+        let (got, _) = drain(&f);
+        assert_eq!(got, [b"busy".to_vec(), b"after".to_vec()]);
+        assert_eq!(f.cons.get(), f.prod.get());
+        // A 40-byte record brings the producer to offset 48 of 64; the
+        // next one, 20 bytes at 56..76, wraps the end and comes out whole.
+        f.push(&[1u8; 40], 0);
+        assert_eq!(drain(&f).0, [vec![1u8; 40]]);
+        assert_eq!(f.prod.get() % 64, 48);
+        f.push(&[7u8; 20], 0);
+        let (got, _) = drain(&f);
+        assert_eq!(got, [vec![7u8; 20]]);
+    }
+
+    #[test]
+    fn a_length_past_the_ring_is_an_error() {
+        let mut f = Fake::new(64);
+        f.push(&[0u8; 8], 0);
+        // Rewrite the length to 1000 (more than the ring).
+        f.area[..4].copy_from_slice(&1000u32.to_ne_bytes());
+        let e = consume_ring(&f, 9, &mut |_: &[u8]| ControlFlow::Continue(())).unwrap_err();
+        assert!(e.to_string().contains("record longer than the ring"), "{e}");
     }
 }

@@ -49,14 +49,20 @@ pub struct Args {
     /// The BPF ELF object.
     obj: String,
     /// Set a global variable before load: `NAME=VALUE` (integer, enumerator
-    /// name, `true`/`false`, string for a char array), checked against its
-    /// BTF type; repeatable.
+    /// name, `true`/`false`, string for a char array, `[a,b]` for an array,
+    /// `{field=value,...}` for a struct), checked against its BTF type;
+    /// repeatable.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     sets: Vec<String>,
     /// BTF type of ring/perf buffer records: `TYPE` for every buffer map or
     /// `MAP=TYPE` for one (`event`, `struct event`); repeatable.
     #[arg(long = "event-type", value_name = "[MAP=]TYPE")]
     event_types: Vec<String>,
+    /// Look `--event-type` names up in this BTF (raw BTF or an ELF with
+    /// .BTF, e.g. a header compiled with clang -g) instead of the object's,
+    /// for objects whose record type is only a local variable.
+    #[arg(long, value_name = "FILE")]
+    event_btf: Option<String>,
     /// Stop after this many seconds.
     #[arg(long, value_name = "SECS")]
     duration: Option<f64>,
@@ -407,26 +413,30 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     let open = configure(&a, &elf)?;
     let fixed = decoding_btf(&open);
     let btf = fixed.as_deref().and_then(|b| Btf::parse(b).ok());
-    // --event-type: (map or every buffer map, type).
+    // --event-type: (map or every buffer map, type), in --event-btf or the
+    // object's BTF.
+    let ev_bytes = match &a.event_btf {
+        Some(p) => Some(crate::input::read(crate::input::resolve_path(p))?),
+        None => None,
+    };
+    let ev_btf = match (&a.event_btf, ev_bytes.as_deref()) {
+        (Some(p), Some(b)) => Some(Btf::parse_any(b, None).map_err(|e| format!("{p}: {e}"))?),
+        _ => None,
+    };
+    let types_btf = ev_btf.as_ref().or(btf.as_ref());
     let mut event_types: Vec<(Option<String>, TypeId)> = Vec::new();
     for s in &a.event_types {
         let (map, ty) = match s.split_once('=') {
             Some((m, t)) => (Some(m.to_string()), t),
             None => (None, s.as_str()),
         };
-        let b = btf
-            .as_ref()
-            .ok_or_else(|| bad(&a, "--event-type needs the object's BTF"))?;
-        let id = find_type(b, ty).ok_or_else(|| {
-            bad(
-                &a,
-                format!("--event-type {s}: no type '{ty}' in the object's BTF"),
-            )
-        })?;
+        let b = types_btf.ok_or_else(|| bad(&a, "--event-type needs the object's BTF"))?;
+        let id = find_type(b, ty)
+            .ok_or_else(|| bad(&a, format!("--event-type {s}: no type '{ty}' in the BTF")))?;
         event_types.push((map, id));
     }
     let type_for = |map: &str| -> Option<(&Btf<'_>, TypeId)> {
-        let b = btf.as_ref()?;
+        let b = types_btf?;
         event_types
             .iter()
             .find(|(m, _)| m.as_deref() == Some(map))

@@ -65,7 +65,8 @@ pub fn find_var(btf: &Btf<'_>, name: &str) -> Vec<VarPlace> {
 /// for `bool`; an enumerator's name (or a number) for enums; a number for
 /// pointers; a decimal for floats; a string (quotes optional) for a `char`
 /// array, which must leave room for its NUL; `[a,b,...]` for other arrays
-/// of scalars (missing elements are zero).
+/// and `{member=value,...}` for structs and unions (bitfields included),
+/// nested as deep as the types go (what is not given is zero).
 pub fn encode(btf: &Btf<'_>, id: TypeId, text: &str) -> Result<Vec<u8>, EncodeError> {
     let t = resolved(btf, id)?;
     let size = btf.resolve_size(id).map_err(|e| err(&t, e.to_string()))?;
@@ -272,7 +273,7 @@ fn encode_depth(
                 .strip_prefix('[')
                 .and_then(|s| s.strip_suffix(']'))
                 .ok_or_else(|| err(&t, format!("'{text}' is not a list like [1,2,3]")))?;
-            let items: Vec<&str> = inner.split(',').filter(|s| !s.trim().is_empty()).collect();
+            let items = split_top(inner);
             if items.len() > a.nelems as usize {
                 return Err(err(
                     &t,
@@ -288,11 +289,155 @@ fn encode_depth(
             }
             Ok(())
         }
+        Kind::Struct | Kind::Union => {
+            let inner = text
+                .strip_prefix('{')
+                .and_then(|s| s.strip_suffix('}'))
+                .ok_or_else(|| err(&t, format!("'{text}' is not a struct like {{a=1,b=[1,2]}}")))?;
+            out.fill(0);
+            for item in split_top(inner) {
+                let (name, val) = item
+                    .split_once('=')
+                    .ok_or_else(|| err(&t, format!("'{item}': expected MEMBER=VALUE")))?;
+                let name = name.trim();
+                let m = t
+                    .members()
+                    .find(|m| !name.is_empty() && btf.name(m.name_off) == name)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = t.members().map(|m| btf.name(m.name_off)).collect();
+                        err(
+                            &t,
+                            format!(
+                                "no member '{name}' in '{}' ({})",
+                                btf.name(t.name_off()),
+                                names.join(", ")
+                            ),
+                        )
+                    })?;
+                encode_member(btf, &t, &m, val, out, depth)?;
+            }
+            Ok(())
+        }
         k => Err(err(
             &t,
-            format!("a {k} cannot be set from text; set a scalar, enum, string or array"),
+            format!("a {k} cannot be set from text; set a scalar, enum, string, array or struct"),
         )),
     }
+}
+
+/// Writes member `m` of struct `t` (a bitfield or a whole member) into
+/// `out`, the struct's bytes.
+fn encode_member(
+    btf: &Btf<'_>,
+    t: &crate::Type<'_>,
+    m: &crate::Member,
+    val: &str,
+    out: &mut [u8],
+    depth: u32,
+) -> Result<(), EncodeError> {
+    let size = btf.resolve_size(m.ty).map_err(|e| err(t, e.to_string()))?;
+    let start = (m.bit_offset / 8) as usize;
+    if m.bitfield_size == 0 {
+        if !m.bit_offset.is_multiple_of(8) {
+            return Err(err(t, "a member at a bit offset that is not a byte"));
+        }
+        let slot = usize::try_from(size)
+            .ok()
+            .and_then(|n| out.get_mut(start..start.checked_add(n)?))
+            .ok_or_else(|| err(t, "a member outside the struct"))?;
+        return encode_depth(btf, m.ty, val, slot, depth + 1);
+    }
+    // A bitfield: the value encoded as its whole type, then fitted into
+    // the field's bits.
+    let mut full = vec![0u8; usize::try_from(size).unwrap_or(0).min(16)];
+    encode_depth(btf, m.ty, val, &mut full, depth + 1)?;
+    let endian = btf.endian();
+    let raw = read_uint(&full, endian);
+    let bits = m.bitfield_size;
+    let width = full.len() as u32 * 8;
+    let signed = btf
+        .skip_mods_and_typedefs(m.ty)
+        .ok()
+        .is_some_and(|x| x.int().is_some_and(|i| i.encoding == IntEncoding::Signed));
+    let value = if signed && width > 0 && width < 128 {
+        let shift = 128 - width;
+        ((raw << shift) as i128) >> shift
+    } else {
+        raw as i128
+    };
+    let field = fit(value, bits, signed).ok_or_else(|| {
+        err(
+            t,
+            format!(
+                "{value} does not fit the {bits}-bit field '{}'",
+                btf.name(m.name_off)
+            ),
+        )
+    })?;
+    let off = m.bit_offset % 8;
+    let nbytes = (off + bits).div_ceil(8) as usize;
+    let slot = out
+        .get_mut(start..start + nbytes)
+        .filter(|_| nbytes <= 16)
+        .ok_or_else(|| err(t, "a bitfield outside the struct"))?;
+    let mut word = read_uint(slot, endian);
+    let mask = if bits >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << bits) - 1
+    };
+    let shift = match endian {
+        Endian::Little => off,
+        Endian::Big => nbytes as u32 * 8 - off - bits,
+    };
+    word = (word & !(mask << shift)) | ((field & mask) << shift);
+    put(slot, word, endian);
+    Ok(())
+}
+
+/// `bytes` (at most 16) as an unsigned number in `endian`.
+fn read_uint(bytes: &[u8], endian: Endian) -> u128 {
+    let mut v = 0u128;
+    let it: Box<dyn Iterator<Item = &u8>> = match endian {
+        Endian::Little => Box::new(bytes.iter().rev()),
+        Endian::Big => Box::new(bytes.iter()),
+    };
+    for &b in it.take(16) {
+        v = (v << 8) | u128::from(b);
+    }
+    v
+}
+
+/// Splits `a, [b, c], {d=1, e="x,y"}, "s"` at its top-level commas.
+fn split_top(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut quoted, mut escaped, mut start) = (0i32, false, false, 0);
+    for (i, c) in s.char_indices() {
+        if quoted {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '[' | '{' => depth += 1,
+            ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out.into_iter()
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .collect()
 }
 
 #[cfg(test)]
@@ -312,5 +457,9 @@ mod tests {
         assert_eq!(fit(-128, 8, true), Some((-128i128) as u128));
         assert_eq!(fit(128, 8, true), None);
         assert_eq!(fit(u64::MAX as i128, 64, false), Some(u128::from(u64::MAX)));
+        assert_eq!(
+            split_top(r#"a=1, b=[1,2], c={d=1,e="x,y\"z"}, "s,t""#),
+            ["a=1", "b=[1,2]", r#"c={d=1,e="x,y\"z"}"#, r#""s,t""#]
+        );
     }
 }

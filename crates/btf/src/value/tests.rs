@@ -212,3 +212,44 @@ fn zero_sized_nests_stay_within_the_budget() {
     assert!(t.elapsed() < std::time::Duration::from_secs(5));
     assert!(d.value.to_json().len() < 10 << 20);
 }
+
+#[test]
+fn encodes_structs_with_bitfields_and_nesting() {
+    for endian in [Endian::Little, Endian::Big] {
+        let mut b = Builder::new();
+        let int = b.int("int", 4, IntEncoding::Signed);
+        let ui = b.int("unsigned int", 4, IntEncoding::None);
+        let ch = b.int("char", 1, IntEncoding::Signed);
+        let name = b.array(ch, int, 8);
+        let pair = b.struct_("pair", 8, &[("x", int, 0, 0), ("y", int, 32, 0)]);
+        let pairs = b.array(pair, int, 2);
+        let cfg = b.struct_(
+            "cfg",
+            36,
+            &[
+                ("a", ui, 0, 3),
+                ("b", ui, 3, 5),
+                ("s", int, 8, 7),
+                ("name", name, 32, 0),
+                ("pairs", pairs, 96, 0),
+                ("last", int, 224, 0),
+            ],
+        );
+        let btf = Btf::parse(b.encode(endian)).unwrap();
+        let text = r#"{a=5, b=21, s=-3, name="a,b", pairs=[{x=1,y=-1},{y=7}], last=0x10}"#;
+        let bytes = encode(&btf, cfg, text).unwrap();
+        let d = decode(&btf, cfg, &bytes).unwrap();
+        assert_eq!(
+            d.value.to_json(),
+            r#"{"a":"0x5","b":"0x15","s":"0x7d","name":"a,b","pairs":[{"x":1,"y":-1},{"x":0,"y":7}],"last":16}"#,
+            "{endian:?}"
+        );
+        let e = encode(&btf, cfg, "{a=8}").unwrap_err();
+        assert!(e.why.contains("3-bit field 'a'"), "{e}");
+        let e = encode(&btf, cfg, "{s=-65}").unwrap_err();
+        assert!(e.why.contains("7-bit field 's'"), "{e}");
+        let e = encode(&btf, cfg, "{zz=1}").unwrap_err();
+        assert!(e.why.contains("no member 'zz' in 'cfg'"), "{e}");
+        assert!(encode(&btf, cfg, "5").is_err());
+    }
+}
