@@ -21,7 +21,6 @@
 //! [`Map::update_percpu`] joins it.
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::OnceLock;
 
 use crate::sys::{self, MapHandle, MapInfo};
 use crate::{Error, Result};
@@ -47,43 +46,13 @@ pub fn is_percpu(map_type: u32) -> bool {
     )
 }
 
-/// The number of possible CPUs, from `/sys/devices/system/cpu/possible`
-/// (read once per process, as libbpf's `libbpf_num_possible_cpus`).
+/// The number of possible CPUs (`sys::possible_cpus`, read once per
+/// process as libbpf's `libbpf_num_possible_cpus`).
 pub fn possible_cpus() -> Result<usize> {
-    static CPUS: OnceLock<std::result::Result<usize, String>> = OnceLock::new();
-    const PATH: &str = "/sys/devices/system/cpu/possible";
-    let r = CPUS.get_or_init(|| {
-        let text = std::fs::read_to_string(PATH).map_err(|e| e.to_string())?;
-        parse_cpu_list(&text)
-    });
-    r.clone().map_err(|why| Error::Io {
-        path: PATH.into(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, why),
+    sys::possible_cpus().map_err(|source| Error::Io {
+        path: "/sys/devices/system/cpu/possible".into(),
+        source,
     })
-}
-
-/// Counts the CPUs of a kernel CPU list (`0-3,5,7-8`).
-pub fn parse_cpu_list(text: &str) -> std::result::Result<usize, String> {
-    let mut n = 0usize;
-    for part in text.trim().split(',').filter(|p| !p.is_empty()) {
-        let num = |s: &str| {
-            s.trim()
-                .parse::<usize>()
-                .map_err(|_| format!("bad CPU number '{s}' in '{}'", text.trim()))
-        };
-        let (a, b) = match part.split_once('-') {
-            Some((a, b)) => (num(a)?, num(b)?),
-            None => (num(part)?, num(part)?),
-        };
-        if b < a {
-            return Err(format!("bad CPU range '{part}'"));
-        }
-        n += b - a + 1;
-    }
-    if n == 0 {
-        return Err(format!("no CPUs in '{}'", text.trim()));
-    }
-    Ok(n)
 }
 
 /// How an update treats an existing key.
@@ -410,13 +379,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cpu_lists() {
-        assert_eq!(parse_cpu_list("0-1\n"), Ok(2));
-        assert_eq!(parse_cpu_list("0"), Ok(1));
-        assert_eq!(parse_cpu_list("0-3,5,7-8"), Ok(7));
-        assert!(parse_cpu_list("").is_err());
-        assert!(parse_cpu_list("3-1").is_err());
-        assert!(parse_cpu_list("x").is_err());
+    fn percpu_slots_rounded_to_8() {
         assert_eq!(sys::percpu_value_len(12, 2), 32);
         assert_eq!(sys::percpu_value_len(8, 3), 24);
     }

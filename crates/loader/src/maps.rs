@@ -298,33 +298,10 @@ pub fn data_map_name(obj_name: &str, real: &str) -> String {
     }
 }
 
-/// The number of possible CPUs (`/sys/devices/system/cpu/possible`, as
-/// libbpf's `libbpf_num_possible_cpus()`): what a PERF_EVENT_ARRAY without
-/// max_entries gets.
+/// The number of possible CPUs: what a PERF_EVENT_ARRAY without
+/// max_entries gets (libbpf's `libbpf_num_possible_cpus()`).
 pub fn possible_cpus() -> Result<u32> {
-    let path = "/sys/devices/system/cpu/possible";
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.into(),
-        source,
-    })?;
-    parse_cpu_list(text.trim()).ok_or_else(|| Error::Io {
-        path: path.into(),
-        source: std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("not a CPU list: '{}'", text.trim()),
-        ),
-    })
-}
-
-/// Counts the CPUs of a list such as `0-3,5,7-8` (highest + 1, as libbpf).
-fn parse_cpu_list(s: &str) -> Option<u32> {
-    let mut max = None;
-    for part in s.split(',') {
-        let last = part.rsplit('-').next()?;
-        let n: u32 = last.trim().parse().ok()?;
-        max = Some(max.map_or(n, |m: u32| m.max(n)));
-    }
-    max.map(|m| m.saturating_add(1))
+    crate::map_ops::possible_cpus().map(|n| u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// libbpf's ring buffer size adjustment (`adjust_ringbuf_sz`): the
@@ -568,9 +545,5 @@ mod tests {
         assert_eq!(ringbuf_size(4096), 4096);
         assert_eq!(ringbuf_size(0), 4096);
         assert_eq!(ringbuf_size(u32::MAX), u32::MAX);
-        assert_eq!(parse_cpu_list("0-1"), Some(2));
-        assert_eq!(parse_cpu_list("0"), Some(1));
-        assert_eq!(parse_cpu_list("0-3,8-11"), Some(12));
-        assert_eq!(parse_cpu_list("x"), None);
     }
 }

@@ -48,35 +48,10 @@ impl Default for SoftwareEvent {
 
 /// The online CPUs, from `/sys/devices/system/cpu/online` (`0-3,5`).
 pub fn online_cpus() -> Result<Vec<u32>> {
-    let path = "/sys/devices/system/cpu/online";
-    let text = std::fs::read_to_string(path).map_err(|source| AttachError::Io {
-        path: path.into(),
+    sys::online_cpus().map_err(|source| AttachError::Io {
+        path: "/sys/devices/system/cpu/online".into(),
         source,
-    })?;
-    parse_cpu_list(text.trim()).ok_or_else(|| AttachError::Io {
-        path: path.into(),
-        source: std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("not a CPU list: {:?}", text.trim()),
-        ),
     })
-}
-
-fn parse_cpu_list(s: &str) -> Option<Vec<u32>> {
-    let mut out = Vec::new();
-    for part in s.split(',').filter(|p| !p.is_empty()) {
-        match part.split_once('-') {
-            Some((a, b)) => {
-                let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
-                if b < a || b - a > 1 << 16 {
-                    return None;
-                }
-                out.extend(a..=b);
-            }
-            None => out.push(part.parse().ok()?),
-        }
-    }
-    Some(out)
 }
 
 /// Opens `ev` on every online CPU (all processes) and runs `prog` on its
@@ -107,15 +82,4 @@ pub fn attach_software_event(prog: BorrowedFd<'_>, ev: &SoftwareEvent) -> Result
 /// task); the link owns the event.
 pub fn attach_perf_event(prog: BorrowedFd<'_>, perf: OwnedFd) -> Result<Link> {
     attach_perf(LinkKind::PerfEvent, "perf event".into(), prog, perf, 0)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn cpu_lists() {
-        assert_eq!(super::parse_cpu_list("0"), Some(vec![0]));
-        assert_eq!(super::parse_cpu_list("0-3,5"), Some(vec![0, 1, 2, 3, 5]));
-        assert_eq!(super::parse_cpu_list("3-1"), None);
-        assert_eq!(super::parse_cpu_list("x"), None);
-    }
 }

@@ -190,25 +190,6 @@ pub fn map_update(map: impl AsFd, key: &[u8], value: &[u8], flags: u64) -> io::R
     bpf(BPF_MAP_UPDATE_ELEM, &mut attr).map(|_| ())
 }
 
-/// The number of possible CPUs (`/sys/devices/system/cpu/possible`, as
-/// libbpf's `libbpf_num_possible_cpus`): per-CPU map values hold one slot
-/// per possible CPU.
-pub fn possible_cpus() -> io::Result<usize> {
-    let text = std::fs::read_to_string("/sys/devices/system/cpu/possible")?;
-    let mut n = 0usize;
-    for part in text.trim().split(',').filter(|p| !p.is_empty()) {
-        let bad = || io::Error::new(io::ErrorKind::InvalidData, format!("cpu list '{text}'"));
-        let (a, b) = match part.split_once('-') {
-            Some((a, b)) => (a, b),
-            None => (part, part),
-        };
-        let a: usize = a.parse().map_err(|_| bad())?;
-        let b: usize = b.parse().map_err(|_| bad())?;
-        n += b.checked_sub(a).ok_or_else(bad)? + 1;
-    }
-    Ok(n.max(1))
-}
-
 /// Bytes of one value as user space reads and writes it: per-CPU maps
 /// hold the value rounded up to 8 bytes for each possible CPU.
 fn value_bytes(info: &MapInfo) -> io::Result<usize> {
@@ -753,6 +734,8 @@ impl std::fmt::Debug for FileBytes {
 }
 
 mod census;
+mod cpus;
+pub use cpus::{online_cpus, parse_cpu_list, possible_cpus};
 mod info;
 mod types;
 pub use census::{Census, Counted, Leaks};
