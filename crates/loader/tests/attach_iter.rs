@@ -17,7 +17,11 @@ fn task_iterator_lists_this_process() {
         let l = load_fixture("iter.bpf.o", &[]);
         let link = auto_attach(&prog(&l, "dump_task"), &Targets::default()).unwrap();
         assert_eq!(link.kind(), LinkKind::Iter);
-        assert_eq!(link.info().unwrap().link_type, 4, "BPF_LINK_TYPE_ITER");
+        assert_eq!(
+            link.info().unwrap().link_type.raw(),
+            4,
+            "BPF_LINK_TYPE_ITER"
+        );
         let text = String::from_utf8(read_iter(&link).unwrap()).unwrap();
         let me = std::process::id();
         let mine: Vec<(u32, String)> = text

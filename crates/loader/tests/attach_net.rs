@@ -37,7 +37,7 @@ fn xdp_generic_on_lo_by_link_then_by_netlink() {
         };
         let link = auto_attach(&p, &t).unwrap();
         assert_eq!(link.kind(), LinkKind::Xdp);
-        assert_eq!(link.info().unwrap().link_type, 6, "BPF_LINK_TYPE_XDP");
+        assert_eq!(link.info().unwrap().link_type.raw(), 6, "BPF_LINK_TYPE_XDP");
         assert!(ip(&["link", "show", "lo"]).contains("xdpgeneric"));
         send_udp("127.0.0.1", "127.0.0.1", 10);
         assert_eq!(hits(&l, 0), 10);
@@ -172,7 +172,11 @@ fn tcx_ingress_link() {
         };
         let link = auto_attach(&prog(&l, "tcx_count"), &t).unwrap();
         assert_eq!(link.kind(), LinkKind::Tcx);
-        assert_eq!(link.info().unwrap().link_type, 11, "BPF_LINK_TYPE_TCX");
+        assert_eq!(
+            link.info().unwrap().link_type.raw(),
+            11,
+            "BPF_LINK_TYPE_TCX"
+        );
         send_udp("127.0.0.1", "127.0.0.1", 9);
         assert_eq!(hits(&l, 2), 9);
         drop(link);
@@ -206,7 +210,11 @@ fn socket_filter_and_sk_lookup() {
         let filter = auto_attach(&sf, &t).unwrap();
         let lookup = auto_attach(&prog(&l, "lookup_count"), &Targets::default()).unwrap();
         assert_eq!(lookup.kind(), LinkKind::SkLookup);
-        assert_eq!(lookup.info().unwrap().link_type, 5, "BPF_LINK_TYPE_NETNS");
+        assert_eq!(
+            lookup.info().unwrap().link_type.raw(),
+            5,
+            "BPF_LINK_TYPE_NETNS"
+        );
         send_udp("127.0.0.1", "127.0.0.1", 7);
         let mut buf = [0u8; 64];
         for _ in 0..7 {
@@ -249,7 +257,7 @@ fn cgroup_connect4_and_skb_egress_on_the_root_cgroup() {
         };
         let a = auto_attach(&c4, &t).unwrap();
         let b = auto_attach(&prog(&l, "egress_count"), &t).unwrap();
-        assert_eq!(a.info().unwrap().link_type, 3, "BPF_LINK_TYPE_CGROUP");
+        assert_eq!(a.info().unwrap().link_type.raw(), 3, "BPF_LINK_TYPE_CGROUP");
         for _ in 0..5 {
             let s = std::net::UdpSocket::bind(("127.0.0.1", 0)).unwrap();
             s.connect(("127.0.0.1", PORT)).unwrap();
@@ -372,7 +380,7 @@ fn netfilter_local_in() {
             }
         };
         assert_eq!(
-            link.info().unwrap().link_type,
+            link.info().unwrap().link_type.raw(),
             10,
             "BPF_LINK_TYPE_NETFILTER"
         );
@@ -419,7 +427,7 @@ fn sk_msg_on_a_sockmap() {
         assert_eq!(link.kind(), LinkKind::Sockmap);
         // A sockmap link (6.10+); older kernels get BPF_PROG_ATTACH.
         if let Some(info) = link.info() {
-            assert_eq!(info.link_type, 14, "BPF_LINK_TYPE_SOCKMAP");
+            assert_eq!(info.link_type.raw(), 14, "BPF_LINK_TYPE_SOCKMAP");
         }
         let server = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
         let addr = server.local_addr().unwrap();
@@ -469,7 +477,11 @@ fn flow_dissector_one_per_namespace() {
         };
         let link = auto_attach(&p, &Targets::default()).unwrap();
         assert_eq!(link.kind(), LinkKind::FlowDissector);
-        assert_eq!(link.info().unwrap().link_type, 5, "BPF_LINK_TYPE_NETNS");
+        assert_eq!(
+            link.info().unwrap().link_type.raw(),
+            5,
+            "BPF_LINK_TYPE_NETNS"
+        );
         let e = auto_attach(&p, &Targets::default()).unwrap_err();
         // The kernel says E2BIG: the namespace's one slot is taken.
         assert_eq!(e.raw_os_error(), Some(libc::E2BIG), "{e}");

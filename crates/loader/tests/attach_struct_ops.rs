@@ -125,7 +125,7 @@ fn tcp_congestion_ops_registered_by_link_and_by_update() {
             assert_eq!(link.fd().is_some(), flags == BPF_F_LINK);
             if flags == BPF_F_LINK {
                 assert_eq!(
-                    link.info().unwrap().link_type,
+                    link.info().unwrap().link_type.raw(),
                     9,
                     "BPF_LINK_TYPE_STRUCT_OPS"
                 );

@@ -50,7 +50,10 @@ fn tracepoint_raw_tp_and_tp_btf_count_getpid() {
         // (BPF_LINK_TYPE_PERF_EVENT = 7) for tracepoints, raw tracepoint
         // links (1) for raw_tp and for tp_btf (the kernel makes a raw_tp
         // link for BPF_TRACE_RAW_TP programs).
-        let types: Vec<u32> = links.iter().map(|l| l.info().unwrap().link_type).collect();
+        let types: Vec<u32> = links
+            .iter()
+            .map(|l| l.info().unwrap().link_type.raw())
+            .collect();
         assert_eq!(types, [7, 1, 1, 7]);
         let counts = map(&l, "counts");
         let before: Vec<u64> = (0..4).map(|s| count(counts, s)).collect();
@@ -199,7 +202,7 @@ fn perf_event_samples_cpu_clock_on_every_cpu() {
         assert!(link
             .parts()
             .iter()
-            .all(|p| p.info().unwrap().link_type == 7));
+            .all(|p| p.info().unwrap().link_type.raw() == 7));
         // Burn ~50 ms of CPU on this thread: about 500 samples on its CPU.
         let start = std::time::Instant::now();
         let mut x = 0u64;

@@ -226,7 +226,7 @@ fn uprobe_multi_by_pattern() {
                 auto_attach(&p, &t).unwrap()
             });
             assert_eq!(
-                link.info().unwrap().link_type,
+                link.info().unwrap().link_type.raw(),
                 12,
                 "BPF_LINK_TYPE_UPROBE_MULTI"
             );

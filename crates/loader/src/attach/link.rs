@@ -170,7 +170,7 @@ impl Link {
         };
         let fd = sys::obj_get(path).map_err(|e| err(e.to_string()))?;
         let info = sys::link_info(fd.as_fd()).map_err(|e| err(format!("not a BPF link ({e})")))?;
-        let kind = match info.link_type {
+        let kind = match info.link_type.raw() {
             1 => LinkKind::RawTracepoint,
             2 => LinkKind::Tracing,
             3 => LinkKind::Cgroup,

@@ -277,34 +277,6 @@ pub fn iter_create(link: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     bpf(BPF_ITER_CREATE, &mut attr).and_then(owned)
 }
 
-/// What `BPF_OBJ_GET_INFO_BY_FD` says of a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LinkInfo {
-    /// `type` (`enum bpf_link_type`).
-    pub link_type: u32,
-    /// Kernel link id.
-    pub id: u32,
-    /// Id of the attached program.
-    pub prog_id: u32,
-}
-
-/// `BPF_OBJ_GET_INFO_BY_FD` of a link.
-pub fn link_info(link: BorrowedFd<'_>) -> io::Result<LinkInfo> {
-    let mut info = [0u8; 16];
-    let mut attr = Attr::new();
-    attr.u32(0, raw(link));
-    attr.u32(4, info.len() as u32);
-    // The kernel writes up to 16 bytes into `info`, owned by this frame.
-    attr.u64(8, info.as_mut_ptr() as usize as u64);
-    bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
-    let u = |o: usize| u32::from_ne_bytes([info[o], info[o + 1], info[o + 2], info[o + 3]]);
-    Ok(LinkInfo {
-        link_type: u(0),
-        id: u(4),
-        prog_id: u(8),
-    })
-}
-
 /// `BPF_OBJ_GET_INFO_BY_FD` of a program: its `type` (`enum bpf_prog_type`).
 pub fn prog_type_of(prog: BorrowedFd<'_>) -> io::Result<u32> {
     let mut info = [0u8; 4];

@@ -754,10 +754,9 @@ pub use test_run::{prog_test_run_with, TestRunArgs, TestRunOut};
 
 mod link;
 pub use link::{
-    iter_create, link_create, link_detach, link_info, link_update, lookup_for_tests, map_facts,
-    pin_fd, prog_attach, prog_detach, prog_type_of, raw_tracepoint_open,
-    raw_tracepoint_open_cookie, struct_ops_map_create, struct_ops_unregister, LinkCreate,
-    LinkExtra, LinkInfo, MapFacts,
+    iter_create, link_create, link_detach, link_update, lookup_for_tests, map_facts, pin_fd,
+    prog_attach, prog_detach, prog_type_of, raw_tracepoint_open, raw_tracepoint_open_cookie,
+    struct_ops_map_create, struct_ops_unregister, LinkCreate, LinkExtra, MapFacts,
 };
 mod perf;
 pub use perf::{
@@ -767,15 +766,12 @@ pub use perf::{
 mod mount;
 pub use mount::{mount_pseudo, net_ns_inode, unshare_net};
 mod netlink;
+pub use info::{
+    btf_data, btf_info, fd_by_id, ids, link_info, map_info_full, next_id, prog_info_full, BtfInfo,
+    LinkInfo, MapInfoFull, ObjKind, ProgInfo,
+};
 pub use netlink::{
     if_nametoindex, so_attach_bpf, so_detach_bpf, NetlinkError, Rtnl, TC_H_CLSACT,
     TC_PARENT_EGRESS, TC_PARENT_INGRESS,
-};
-// api's typed link info and attach's raw one share names: attach's code
-// uses `sys::link_info` / `sys::LinkInfo`; the typed ones are renamed here
-// until the two are unified.
-pub use info::{
-    btf_data, btf_info, fd_by_id, ids, link_info as link_info_typed, map_info_full, next_id,
-    prog_info_full, BtfInfo, LinkInfo as LinkInfoTyped, MapInfoFull, ObjKind, ProgInfo,
 };
 pub use types::{AttachType, LinkType, MapType, ProgramType};
