@@ -17,7 +17,6 @@ const BPF_MAP_LOOKUP_ELEM: u32 = 1;
 const BPF_MAP_UPDATE_ELEM: u32 = 2;
 const BPF_PROG_LOAD: u32 = 5;
 const BPF_OBJ_PIN: u32 = 6;
-const BPF_PROG_TEST_RUN: u32 = 10;
 const BPF_OBJ_GET: u32 = 7;
 const BPF_OBJ_GET_INFO_BY_FD: u32 = 15;
 const BPF_BTF_LOAD: u32 = 18;
@@ -445,27 +444,21 @@ pub struct TestRun {
 /// flow dissector, ...) `repeat` times (0 = once) on `data_in` as its
 /// packet, without attaching it.
 pub fn prog_test_run(prog: impl AsFd, data_in: &[u8], repeat: u32) -> io::Result<TestRun> {
-    let prog = prog.as_fd();
     let mut out = vec![0u8; data_in.len() + 256];
-    let mut attr = Attr::new();
-    attr.u32(0, prog.as_raw_fd() as u32);
-    attr.u32(
-        8,
-        u32::try_from(data_in.len()).map_err(|_| io::Error::from_raw_os_error(libc::E2BIG))?,
-    );
-    attr.u32(12, out.len() as u32);
-    attr.ptr(16, data_in);
-    // The kernel writes at most `data_size_out` (= `out.len()`) bytes into
-    // `out`, which this frame owns.
-    attr.u64(24, out.as_mut_ptr() as usize as u64);
-    attr.u32(32, repeat);
-    bpf(BPF_PROG_TEST_RUN, &mut attr)?;
-    let n = (attr.read_u32(12) as usize).min(out.len());
-    out.truncate(n);
+    let r = prog_test_run_with(
+        prog.as_fd(),
+        &mut TestRunArgs {
+            data_in,
+            data_out: &mut out,
+            repeat,
+            ..TestRunArgs::default()
+        },
+    )?;
+    out.truncate((r.data_size_out as usize).min(out.len()));
     Ok(TestRun {
-        retval: attr.read_u32(4),
+        retval: r.retval,
         data_out: out,
-        duration_ns: attr.read_u32(36),
+        duration_ns: r.duration_ns,
     })
 }
 
