@@ -38,6 +38,8 @@ pub struct PerfEvent {
     pub sample_period: u64,
     /// Sample at `sample_period` Hz instead of every `sample_period` events.
     pub freq: bool,
+    /// `sample_type` (`PERF_SAMPLE_RAW` for a BPF output event).
+    pub sample_type: u64,
     /// `wakeup_events`.
     pub wakeup_events: u32,
     /// Open disabled (enable with [`perf_enable`]).
@@ -64,6 +66,7 @@ pub fn perf_event_open(ev: &PerfEvent, pid: i32, cpu: i32) -> io::Result<OwnedFd
     };
     put64(&mut a, 8, ev.config);
     put64(&mut a, 16, ev.sample_period);
+    put64(&mut a, 24, ev.sample_type);
     let mut flags = 0u64;
     if ev.disabled {
         flags |= 1;
