@@ -290,6 +290,13 @@ impl OpenObject {
                     Some(t) => Some(t),
                     None => vmlinux.as_ref(),
                 };
+                // Module BTFs are candidates only against the running
+                // kernel's own BTF, after vmlinux, as libbpf (never with a
+                // target given: libbpf's btf_custom_path).
+                let modules = match (&self.target, vmlinux_bytes.as_deref()) {
+                    (None, Some(v)) => progtype::running_modules(v),
+                    _ => Vec::new(),
+                };
                 match target {
                     None => {
                         for &i in &selected {
@@ -310,13 +317,22 @@ impl OpenObject {
                             .iter()
                             .filter_map(|&i| obj.programs().get(i))
                             .collect();
-                        let report = relocate_into(l, x, t, &progs, obj.subprograms(), &mut funcs);
+                        let report =
+                            relocate_into(l, x, t, &modules, &progs, obj.subprograms(), &mut funcs);
                         if let Some(f) = &report.failure {
                             // Each alone, as libbpf with the others' autoload off.
                             funcs.clear();
                             let whole = f.to_string();
                             for p in &progs {
-                                let r = relocate_into(l, x, t, &[p], obj.subprograms(), &mut funcs);
+                                let r = relocate_into(
+                                    l,
+                                    x,
+                                    t,
+                                    &modules,
+                                    &[p],
+                                    obj.subprograms(),
+                                    &mut funcs,
+                                );
                                 if let Some(e) = r.failure {
                                     core_fail.insert(
                                         p.name.clone(),
@@ -557,12 +573,13 @@ impl OpenObject {
     }
 }
 
-/// Relocates `progs` (and every subprogram) against `target`, storing the
-/// patched copies in `funcs` by name.
+/// Relocates `progs` (and every subprogram) against `target` (then
+/// `modules`, split over it), storing the patched copies in `funcs` by name.
 fn relocate_into(
     local: &Btf<'_>,
     ext: &core_reloc::BtfExt,
     target: &Btf<'_>,
+    modules: &[(String, Btf<'static>)],
     progs: &[&Program],
     subs: &[Program],
     funcs: &mut HashMap<String, Program>,
@@ -572,7 +589,12 @@ fn relocate_into(
         .map(|p| to_core(p))
         .chain(subs.iter().map(to_core))
         .collect();
-    let report = core_reloc::relocate(local, ext, &mut cps, core_reloc::Target::new(target));
+    let target = modules
+        .iter()
+        .fold(core_reloc::Target::new(target), |t, (name, btf)| {
+            t.with_module(name.clone(), btf)
+        });
+    let report = core_reloc::relocate(local, ext, &mut cps, target);
     for (cp, p) in cps.iter().zip(progs.iter().copied().chain(subs.iter())) {
         let mut q = p.clone();
         q.insns = cp.insns.clone();

@@ -373,21 +373,26 @@ pub fn find_attach_target<'k>(
 /// split over vmlinux (`vmlinux_bytes`), for [`find_attach_target`]. A
 /// file that cannot be read or parsed is left out.
 pub fn running_modules(vmlinux_bytes: &[u8]) -> Vec<(String, btf::Btf<'static>)> {
+    let Ok(dir) = std::fs::read_dir("/sys/kernel/btf") else {
+        return Vec::new();
+    };
+    let files: Vec<(String, std::path::PathBuf)> = dir
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.file_name().into_string().ok()?, e.path())))
+        .filter(|(name, _)| name != "vmlinux")
+        .collect();
+    // A kernel without modules (or without module BTF) costs no base parse.
+    if files.is_empty() {
+        return Vec::new();
+    }
     let Ok(base) = btf::Btf::parse(vmlinux_bytes.to_vec()) else {
         return Vec::new();
     };
     let base = std::sync::Arc::new(base);
-    let Ok(dir) = std::fs::read_dir("/sys/kernel/btf") else {
-        return Vec::new();
-    };
-    let mut out: Vec<(String, btf::Btf<'static>)> = dir
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            if name == "vmlinux" {
-                return None;
-            }
-            let bytes = std::fs::read(e.path()).ok()?;
+    let mut out: Vec<(String, btf::Btf<'static>)> = files
+        .into_iter()
+        .filter_map(|(name, path)| {
+            let bytes = std::fs::read(path).ok()?;
             let btf = btf::Btf::parse_split(bytes, base.clone()).ok()?;
             Some((name, btf))
         })
