@@ -113,10 +113,11 @@ fn usdt_probes_fire_with_their_arguments() {
         // What the spec map holds is what libbpf writes.
         let want = oracle();
         for slot in 0..2u32 {
-            let got =
-                loader::sys::lookup_for_tests(map(&l, "__bpf_usdt_specs"), &slot.to_ne_bytes())
-                    .unwrap()
-                    .unwrap();
+            let got = loader::map_ops::Map::new(map(&l, "__bpf_usdt_specs"))
+                .unwrap()
+                .lookup(&slot.to_ne_bytes())
+                .unwrap()
+                .unwrap();
             assert_eq!(got, want[slot as usize], "slot {slot}");
         }
         let mut sum = 0u64;

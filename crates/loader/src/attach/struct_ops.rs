@@ -24,10 +24,10 @@ pub fn attach_struct_ops(map: BorrowedFd<'_>) -> Result<Link> {
     let owned = map
         .try_clone_to_owned()
         .map_err(|e| AttachError::sys(LinkKind::StructOps, "map", "dup", e))?;
-    let info = sys::map_facts(map)
+    let info = sys::map_info(map)
         .map_err(|e| AttachError::sys(LinkKind::StructOps, "map", "BPF_OBJ_GET_INFO_BY_FD", e))?;
     let target = format!("struct_ops map id {}", info.id);
-    if info.map_type != 26 {
+    if info.map_type.raw() != 26 {
         return Err(AttachError::Target {
             kind: LinkKind::StructOps,
             target,

@@ -42,7 +42,7 @@ impl UsdtManager {
         let fd = specs_map
             .try_clone_to_owned()
             .map_err(|e| AttachError::sys(LinkKind::Usdt, "__bpf_usdt_specs", "dup", e))?;
-        let info = sys::map_facts(specs_map).map_err(|e| {
+        let info = sys::map_info(specs_map).map_err(|e| {
             AttachError::sys(
                 LinkKind::Usdt,
                 "__bpf_usdt_specs",
@@ -50,7 +50,7 @@ impl UsdtManager {
                 e,
             )
         })?;
-        if info.value_size as usize != SPEC_SIZE || info.key_size != 4 || info.map_type != 2 {
+        if info.value_size as usize != SPEC_SIZE || info.key_size != 4 || info.map_type.raw() != 2 {
             return Err(AttachError::Target {
                 kind: LinkKind::Usdt,
                 target: "__bpf_usdt_specs".into(),

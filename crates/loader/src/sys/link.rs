@@ -9,7 +9,6 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use super::{bpf, owned, Attr};
 
-const BPF_MAP_LOOKUP_ELEM: u32 = 1;
 const BPF_PROG_ATTACH: u32 = 8;
 const BPF_PROG_DETACH: u32 = 9;
 const BPF_OBJ_GET_INFO_BY_FD: u32 = 15;
@@ -296,68 +295,6 @@ pub fn pin_fd(fd: impl AsFd, path: &std::path::Path) -> io::Result<()> {
     attr.ptr(0, &p);
     attr.u32(8, fd.as_fd().as_raw_fd() as u32);
     bpf(super::BPF_OBJ_PIN, &mut attr).map(|_| ())
-}
-
-/// What attaching needs to know of a map (the head of `struct
-/// bpf_map_info`), with plain numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MapFacts {
-    /// `type` (`enum bpf_map_type`).
-    pub map_type: u32,
-    /// Kernel map id.
-    pub id: u32,
-    /// `key_size`.
-    pub key_size: u32,
-    /// `value_size`.
-    pub value_size: u32,
-    /// `max_entries`.
-    pub max_entries: u32,
-    /// `map_flags`.
-    pub map_flags: u32,
-}
-
-/// `BPF_OBJ_GET_INFO_BY_FD` of a map: type, id, sizes and flags.
-pub fn map_facts(map: BorrowedFd<'_>) -> io::Result<MapFacts> {
-    let mut info = [0u8; 24];
-    let mut attr = Attr::new();
-    attr.u32(0, raw(map));
-    attr.u32(4, info.len() as u32);
-    // The kernel writes up to 24 bytes into `info`, owned by this frame.
-    attr.u64(8, info.as_mut_ptr() as usize as u64);
-    bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
-    let u = |o: usize| u32::from_ne_bytes([info[o], info[o + 1], info[o + 2], info[o + 3]]);
-    Ok(MapFacts {
-        map_type: u(0),
-        id: u(4),
-        key_size: u(8),
-        value_size: u(12),
-        max_entries: u(16),
-        map_flags: u(20),
-    })
-}
-
-/// `BPF_MAP_LOOKUP_ELEM` of a map that is not per-CPU: the value of `key`
-/// (`None` when absent). Kept for the attach tests until the runtime map
-/// API lands.
-#[doc(hidden)]
-pub fn lookup_for_tests(map: BorrowedFd<'_>, key: &[u8]) -> io::Result<Option<Vec<u8>>> {
-    let f = map_facts(map)?;
-    // Per-CPU hash, array, LRU hash and cgroup storage hold one value per
-    // possible CPU: refused here.
-    if matches!(f.map_type, 5 | 6 | 10 | 21) || key.len() != f.key_size as usize {
-        return Err(io::Error::from_raw_os_error(libc::EINVAL));
-    }
-    let mut value = vec![0u8; f.value_size as usize];
-    let mut attr = Attr::new();
-    attr.u32(0, raw(map));
-    attr.ptr(8, key);
-    // The kernel writes value_size bytes, the length of `value`.
-    attr.u64(16, value.as_mut_ptr() as usize as u64);
-    match bpf(BPF_MAP_LOOKUP_ELEM, &mut attr) {
-        Ok(_) => Ok(Some(value)),
-        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
-        Err(e) => Err(e),
-    }
 }
 
 const BPF_MAP_CREATE: u32 = 0;

@@ -747,9 +747,9 @@ pub use test_run::{prog_test_run_with, TestRunArgs, TestRunOut};
 
 mod link;
 pub use link::{
-    iter_create, link_create, link_detach, link_update, lookup_for_tests, map_facts, pin_fd,
-    prog_attach, prog_detach, prog_type_of, raw_tracepoint_open, raw_tracepoint_open_cookie,
-    struct_ops_map_create, struct_ops_unregister, LinkCreate, LinkExtra, MapFacts,
+    iter_create, link_create, link_detach, link_update, pin_fd, prog_attach, prog_detach,
+    prog_type_of, raw_tracepoint_open, raw_tracepoint_open_cookie, struct_ops_map_create,
+    struct_ops_unregister, LinkCreate, LinkExtra,
 };
 mod perf;
 pub use perf::{

@@ -76,7 +76,9 @@ pub fn map<'a>(l: &'a Loaded, name: &str) -> BorrowedFd<'a> {
 
 /// `u64` value at `slot` of an array map.
 pub fn count(map: BorrowedFd<'_>, slot: u32) -> u64 {
-    let v = loader::sys::lookup_for_tests(map, &slot.to_ne_bytes())
+    let v = loader::map_ops::Map::new(map)
+        .unwrap()
+        .lookup(&slot.to_ne_bytes())
         .unwrap()
         .unwrap();
     u64::from_ne_bytes(v[..8].try_into().unwrap())
