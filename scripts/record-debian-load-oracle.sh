@@ -12,7 +12,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=/usr/lib/$(gcc -print-multiarch)/bpf
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# libbpf pins the objects' LIBBPF_PIN_BY_NAME maps (xdp-filter's filter_*,
+# xdp_stats_map) under its default root, /sys/fs/bpf: remove what this run
+# pinned there, and nothing that was there before.
+pins_before=$(ls -A /sys/fs/bpf 2>/dev/null || true)
+cleanup() {
+	rm -rf "$tmp"
+	for p in $(ls -A /sys/fs/bpf 2>/dev/null); do
+		grep -qxF "$p" <<<"$pins_before" || rm -f "/sys/fs/bpf/$p"
+	done
+}
+trap cleanup EXIT
 cc -O2 -Wall -o "$tmp/rcl" scripts/record-core-log.c -lbpf -lelf -lz
 out=fixtures/oracle/load-debian/xdp-tools.txt
 : >"$out"
