@@ -10,6 +10,32 @@ use std::path::{Path, PathBuf};
 use loader::sys::Census;
 use loader::{OpenObject, ProgOutcome};
 
+/// A private pin root in the mounted bpffs, removed however the test ends:
+/// xdp-filter's maps are pinned by name (LIBBPF_PIN_BY_NAME), and under the
+/// default root (/sys/fs/bpf) they would outlive the test and be reused by
+/// the next run.
+struct PinRoot(PathBuf);
+
+impl PinRoot {
+    fn new() -> Option<PinRoot> {
+        let mounts = std::fs::read_to_string("/proc/mounts").ok()?;
+        let bpffs = mounts
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|f| f.get(2) == Some(&"bpf"))
+            .and_then(|f| f.get(1).map(PathBuf::from))?;
+        let dir = bpffs.join(format!("btfx-debian-{}", std::process::id()));
+        std::fs::create_dir(&dir).ok()?;
+        Some(PinRoot(dir))
+    }
+}
+
+impl Drop for PinRoot {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[test]
 fn xdp_tools_objects_agree_with_libbpf() {
     if let Err(e) = loader::sys::probe_bpf() {
@@ -23,6 +49,10 @@ fn xdp_tools_objects_agree_with_libbpf() {
     .unwrap();
     let dir = Path::new("/usr/lib/x86_64-linux-gnu/bpf");
     let counted = Census::begin().unwrap();
+    let Some(pins) = PinRoot::new() else {
+        eprintln!("skipping: no bpf filesystem mounted (mount -t bpf bpf /sys/fs/bpf)");
+        return;
+    };
     let (mut agree, mut total, mut skipped) = (0, 0, 0);
     let mut report = String::new();
     for line in oracle.lines() {
@@ -38,6 +68,7 @@ fn xdp_tools_objects_agree_with_libbpf() {
         let stem = obj.trim_end_matches(".o");
         let mut open = OpenObject::open(&elf, stem).unwrap_or_else(|e| panic!("{obj}: {e}"));
         open.only(&[prog.to_string()]).unwrap();
+        open.set_pin_root(&pins.0);
         let loaded = open.load().unwrap_or_else(|e| panic!("{obj}: {e}"));
         let p = loaded.program(prog).unwrap();
         assert_eq!(p.section, section);
@@ -62,6 +93,8 @@ fn xdp_tools_objects_agree_with_libbpf() {
         );
     }
     eprintln!("{agree} of {total} xdp-tools programs agree with libbpf ({skipped} not installed)");
+    // Pinned maps live until their pins go.
+    drop(pins);
     let leaks = counted.leaks().unwrap();
     assert!(leaks.is_empty(), "left behind: {leaks}");
     assert!(report.is_empty(), "{report}");
