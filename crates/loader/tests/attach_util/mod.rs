@@ -189,14 +189,28 @@ pub fn in_netns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Op
         Err(p) => std::panic::resume_unwind(p),
     };
     let tag = format!("net:[{ino}]");
-    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
-        let ns = std::fs::read_link(task.path().join("ns/net")).ok();
-        assert_ne!(
-            ns.as_deref().and_then(|p| p.to_str()),
-            Some(tag.as_str()),
-            "a thread is still in the test's network namespace"
-        );
+    // `join` returns once the thread's tid is cleared, which the kernel does
+    // before the exiting task leaves its namespaces: give it a moment.
+    let in_ns = || {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .flatten()
+            .filter(|task| {
+                std::fs::read_link(task.path().join("ns/net"))
+                    .ok()
+                    .is_some_and(|p| p.to_str() == Some(tag.as_str()))
+            })
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while in_ns() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
+    assert_eq!(
+        in_ns(),
+        0,
+        "a thread is still in the test's network namespace"
+    );
     Some(out)
 }
 
