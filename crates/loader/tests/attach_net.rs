@@ -11,7 +11,6 @@ use std::os::fd::AsFd;
 
 use attach_util::*;
 use loader::attach::{auto_attach, AttachError, LinkKind, Targets, XdpMode};
-use loader::sys::Census;
 
 fn hits(l: &Loaded, slot: u32) -> u64 {
     count(map(l, "hits"), slot)
@@ -22,8 +21,7 @@ fn xdp_generic_on_lo_by_link_then_by_netlink() {
     if !can_bpf() {
         return;
     }
-    let counted = Census::begin().unwrap();
-    in_netns(|| {
+    counted_in_netns(|| {
         let l = load_fixture("net.bpf.o", &["xdp_count"]);
         let p = prog(&l, "xdp_count");
         match auto_attach(&p, &Targets::default()) {
@@ -79,8 +77,6 @@ fn xdp_generic_on_lo_by_link_then_by_netlink() {
         link.detach().unwrap();
         assert!(!ip(&["link", "show", "lo"]).contains("xdp"));
     });
-    let leaks = counted.leaks().unwrap();
-    assert!(leaks.is_empty(), "left behind: {leaks}");
 }
 
 #[test]
@@ -88,8 +84,7 @@ fn xdp_native_on_a_veth() {
     if !can_bpf() {
         return;
     }
-    let counted = Census::begin().unwrap();
-    in_netns(|| {
+    counted_in_netns(|| {
         ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
         ip(&["addr", "add", "10.77.0.1/24", "dev", "v0"]);
         ip(&["link", "set", "v0", "up"]);
@@ -118,8 +113,6 @@ fn xdp_native_on_a_veth() {
         drop(link);
         assert!(!ip(&["link", "show", "v1"]).contains("xdp"));
     });
-    let leaks = counted.leaks().unwrap();
-    assert!(leaks.is_empty(), "left behind: {leaks}");
 }
 
 #[test]
@@ -127,8 +120,7 @@ fn classic_tc_creates_and_removes_its_qdisc() {
     if !can_bpf() {
         return;
     }
-    let counted = Census::begin().unwrap();
-    in_netns(|| {
+    counted_in_netns(|| {
         let l = load_fixture("net.bpf.o", &["tc_count"]);
         let t = Targets {
             ifname: Some("lo".into()),
@@ -154,8 +146,6 @@ fn classic_tc_creates_and_removes_its_qdisc() {
         assert!(!tc(&["filter", "show", "dev", "lo", "ingress"]).contains("bpf"));
         tc(&["qdisc", "del", "dev", "lo", "clsact"]);
     });
-    let leaks = counted.leaks().unwrap();
-    assert!(leaks.is_empty(), "left behind: {leaks}");
 }
 
 #[test]
@@ -163,8 +153,7 @@ fn tcx_ingress_link() {
     if !can_bpf() {
         return;
     }
-    let counted = Census::begin().unwrap();
-    in_netns(|| {
+    counted_in_netns(|| {
         let l = load_fixture("net.bpf.o", &["tcx_count"]);
         let t = Targets {
             ifname: Some("lo".into()),
@@ -185,8 +174,6 @@ fn tcx_ingress_link() {
         // No qdisc was involved.
         assert!(!tc(&["qdisc", "show", "dev", "lo"]).contains("clsact"));
     });
-    let leaks = counted.leaks().unwrap();
-    assert!(leaks.is_empty(), "left behind: {leaks}");
 }
 
 #[test]
@@ -194,8 +181,7 @@ fn socket_filter_and_sk_lookup() {
     if !can_bpf() {
         return;
     }
-    let counted = Census::begin().unwrap();
-    in_netns(|| {
+    counted_in_netns(|| {
         let l = load_fixture("net.bpf.o", &["sock_count", "lookup_count"]);
         let rx = std::net::UdpSocket::bind(("127.0.0.1", PORT)).unwrap();
         let sf = prog(&l, "sock_count");
@@ -229,8 +215,6 @@ fn socket_filter_and_sk_lookup() {
         }
         assert_eq!((hits(&l, 3), hits(&l, 6)), (7, 7));
     });
-    let leaks = counted.leaks().unwrap();
-    assert!(leaks.is_empty(), "left behind: {leaks}");
 }
 
 #[test]
@@ -242,8 +226,7 @@ fn cgroup_connect4_and_skb_egress_on_the_root_cgroup() {
         eprintln!("skipping: no cgroup2 mount");
         return;
     };
-    let counted = Census::begin().unwrap();
-    in_netns(move || {
+    counted_in_netns(move || {
         let l = load_fixture("net.bpf.o", &["connect4_count", "egress_count"]);
         set_u32(&l, "cfg", 0, std::process::id());
         let c4 = prog(&l, "connect4_count");
@@ -268,8 +251,6 @@ fn cgroup_connect4_and_skb_egress_on_the_root_cgroup() {
         send_udp("127.0.0.1", "127.0.0.1", 2);
         assert_eq!(hits(&l, 5), 8);
     });
-    let leaks = counted.leaks().unwrap();
-    assert!(leaks.is_empty(), "left behind: {leaks}");
 }
 
 /// BPF_PROG_ATTACH, the way before cgroup links: no link fd, drop detaches
@@ -283,8 +264,7 @@ fn cgroup_by_prog_attach() {
         eprintln!("skipping: no cgroup2 mount");
         return;
     };
-    let counted = Census::begin().unwrap();
-    in_netns(move || {
+    counted_in_netns(move || {
         let l = load_fixture("net.bpf.o", &["connect4_count"]);
         set_u32(&l, "cfg", 0, std::process::id());
         let link =
@@ -300,8 +280,6 @@ fn cgroup_by_prog_attach() {
         s.connect(("127.0.0.1", PORT)).unwrap();
         assert_eq!(hits(&l, 4), 3);
     });
-    let leaks = counted.leaks().unwrap();
-    assert!(leaks.is_empty(), "left behind: {leaks}");
 }
 
 /// sockops on the cgroup: each TCP connection this process makes to PORT
@@ -315,8 +293,7 @@ fn sockops_sees_tcp_connections() {
         eprintln!("skipping: no cgroup2 mount");
         return;
     };
-    let counted = Census::begin().unwrap();
-    in_netns(move || {
+    counted_in_netns(move || {
         let l = load_fixture("net.bpf.o", &["sockops_count"]);
         let t = Targets {
             cgroup: Some(root),
@@ -335,8 +312,6 @@ fn sockops_sees_tcp_connections() {
         let _c = std::net::TcpStream::connect(("127.0.0.1", PORT)).unwrap();
         assert_eq!(hits(&l, 7), 4);
     });
-    let leaks = counted.leaks().unwrap();
-    assert!(leaks.is_empty(), "left behind: {leaks}");
 }
 
 /// netfilter: a BPF program at IPv4 LOCAL_IN in a private netns sees each
@@ -347,8 +322,7 @@ fn netfilter_local_in() {
     if !can_bpf() {
         return;
     }
-    let counted = Census::begin().unwrap();
-    in_netns(|| {
+    counted_in_netns(|| {
         let counts = counter_map("nf_counts");
         let insns = counting_body(1, Some(&counts));
         let prog = raw_prog(32, 45, &insns, "nf_count", 0);
@@ -396,8 +370,6 @@ fn netfilter_local_in() {
         rx.recv(&mut buf).unwrap();
         assert_eq!(count(counts.as_fd(), 0), 6);
     });
-    let leaks = counted.leaks().unwrap();
-    assert!(leaks.is_empty(), "left behind: {leaks}");
 }
 
 /// sk_msg on a sockmap: messages sent on a TCP socket added to the map
@@ -408,8 +380,7 @@ fn sk_msg_on_a_sockmap() {
     if !can_bpf() {
         return;
     }
-    let counted = Census::begin().unwrap();
-    in_netns(|| {
+    counted_in_netns(|| {
         use std::io::{Read, Write};
         use std::os::fd::AsRawFd;
         let l = load_fixture("net.bpf.o", &["msg_count"]);
@@ -452,8 +423,6 @@ fn sk_msg_on_a_sockmap() {
         s2.read_exact(&mut buf).unwrap();
         assert_eq!(count(msgs, 0), 5);
     });
-    let leaks = counted.leaks().unwrap();
-    assert!(leaks.is_empty(), "left behind: {leaks}");
 }
 
 /// flow_dissector: a namespace link; the kernel takes one per namespace
@@ -464,8 +433,7 @@ fn flow_dissector_one_per_namespace() {
     if !can_bpf() {
         return;
     }
-    let counted = Census::begin().unwrap();
-    in_netns(|| {
+    counted_in_netns(|| {
         let insns = counting_body(0, None);
         let prog = raw_prog(22, 17, &insns, "flow_ok", 0);
         let p = loader::attach::Prog {
@@ -489,6 +457,4 @@ fn flow_dissector_one_per_namespace() {
         let again = auto_attach(&p, &Targets::default()).unwrap();
         drop(again);
     });
-    let leaks = counted.leaks().unwrap();
-    assert!(leaks.is_empty(), "left behind: {leaks}");
 }

@@ -166,6 +166,16 @@ pub fn bpffs() -> Option<PathBuf> {
         .and_then(|f| f.get(1).map(PathBuf::from))
 }
 
+/// [`in_netns`] inside a counted stretch: no program, map, link or BTF the
+/// closure made may outlive it.
+pub fn counted_in_netns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let counted = loader::sys::Census::begin().unwrap();
+    let out = in_netns(f);
+    let leaks = counted.leaks().unwrap();
+    assert!(leaks.is_empty(), "left behind: {leaks}");
+    out
+}
+
 /// Runs `f` on a new thread inside a new, private network namespace whose
 /// loopback is up; `None` (with the reason printed) when namespaces or the
 /// `ip` tool are not available. After the thread ends, checks that no task
