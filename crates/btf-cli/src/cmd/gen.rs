@@ -1,5 +1,6 @@
 //! `btfx gen rust INPUT [--type NAME]... [-o FILE]`: Rust bindings from BTF;
-//! `btfx gen min-core INPUT OUTPUT OBJ...` (see [`super::min_core`]).
+//! `btfx gen min-core INPUT OUTPUT OBJ...` (see [`super::min_core`]);
+//! `btfx gen btf ELF -o OUT [--base BASE]` (see [`super::gen_btf`]).
 
 use std::process::ExitCode;
 
@@ -23,6 +24,9 @@ enum Lang {
     /// (bpftool gen min_core_btf, byte for byte).
     #[command(name = "min-core")]
     MinCore(super::min_core::Args),
+    /// BTF from an ELF file's DWARF (a vmlinux, or a module as split BTF
+    /// over --base), as pahole -J --btf_gen_floats --lang_exclude=rust.
+    Btf(super::gen_btf::Args),
 }
 
 #[derive(clap::Args)]
@@ -65,6 +69,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     let a = match a.lang {
         Lang::Rust(a) => a,
         Lang::MinCore(a) => return super::min_core::run(a),
+        Lang::Btf(a) => return super::gen_btf::run(a),
     };
     let loaded = Loaded::open(&a.input, a.base.as_deref())?;
     let btf = loaded.btf()?;

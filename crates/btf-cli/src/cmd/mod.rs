@@ -6,6 +6,7 @@ pub mod diff;
 pub mod dump;
 pub mod field;
 pub mod gen;
+pub mod gen_btf;
 pub mod load;
 pub mod min_core;
 pub mod reloc;
