@@ -369,13 +369,26 @@ pub(crate) fn read_unit<'a>(
         Other,
     }
     let mut stack: Vec<Parent> = Vec::new();
+    // The table's order, as pahole's loader adds types: a struct or union
+    // after the types nested in it (its subtree is read first), every
+    // other type when met.
+    let mut seq: Vec<u32> = Vec::new();
+    let mut next_seq = 0u32;
+    fn close(stack: &mut Vec<Parent>, seq: &mut [u32], next_seq: &mut u32, depth: usize) {
+        while stack.len() > depth {
+            if let Some(Parent::Composite(i)) = stack.pop() {
+                seq[i] = *next_seq;
+                *next_seq += 1;
+            }
+        }
+    }
     let mut entries = header.entries(&abbrevs);
     while let Some(entry) = entries.next_dfs().map_err(|e| derr(e.to_string()))? {
         let depth = entry.depth();
         if depth < 0 {
             return Err(derr("DIE tree above its unit".into()));
         }
-        stack.truncate(depth as usize);
+        close(&mut stack, &mut seq, &mut next_seq, depth as usize);
         let parent = stack.last().copied();
         let tag = entry.tag();
         let off = entry.offset().0 as u64;
@@ -461,6 +474,12 @@ pub(crate) fn read_unit<'a>(
                 _ => Ty::Void,
             };
             out.types.push((off, ty));
+            seq.push(if matches!(me, Parent::Composite(_)) {
+                u32::MAX
+            } else {
+                next_seq += 1;
+                next_seq - 1
+            });
             stack.push(me);
             continue;
         }
@@ -567,6 +586,11 @@ pub(crate) fn read_unit<'a>(
         }
         stack.push(me);
     }
+    close(&mut stack, &mut seq, &mut next_seq, 0);
+    let mut order: Vec<usize> = (0..out.types.len()).collect();
+    order.sort_unstable_by_key(|&i| seq[i]);
+    let mut slots: Vec<Option<(DieRef, Ty<'a>)>> = out.types.drain(..).map(Some).collect();
+    out.types = order.iter().filter_map(|&i| slots[i].take()).collect();
     for (_, t) in &mut out.types {
         if let Ty::Array { nelems, .. } = t {
             if *nelems == u32::MAX {

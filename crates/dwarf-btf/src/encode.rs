@@ -160,6 +160,9 @@ pub(crate) fn encode_unit<'a>(unit: &Unit<'a>) -> CuOut<'a> {
             next += 1;
         }
     }
+    // The table is in pahole's order, not the DIEs' (structs follow the
+    // types nested in them).
+    index.sort_unstable_by_key(|&(o, _)| o);
     let count_types = next - 1;
     let has_arrays = unit
         .types

@@ -16,7 +16,6 @@ pub(crate) struct Symbols<'e> {
     percpu: Vec<(u64, u64, &'e str)>,
     /// Address of `.data..percpu` (subtracted from executables' addresses).
     percpu_base: u64,
-    percpu_size: u64,
     has_percpu: bool,
     is_rel: bool,
 }
@@ -43,10 +42,9 @@ impl<'e> Symbols<'e> {
             .collect();
         let sec = elf.section_by_name(".data..percpu");
         let mut percpu = Vec::new();
-        let (mut base, mut size) = (0, 0);
+        let mut base = 0;
         if let Some(sec) = sec {
             base = sec.address;
-            size = sec.size;
             for s in &elf.symbols {
                 if s.section == Some(sec.index) && s.is_object && s.size != 0 && name_valid(&s.name)
                 {
@@ -64,7 +62,6 @@ impl<'e> Symbols<'e> {
             functions,
             percpu,
             percpu_base: base,
-            percpu_size: size,
             has_percpu: sec.is_some(),
             is_rel: elf.is_rel,
         }
@@ -222,12 +219,10 @@ pub(crate) fn join(
     }
     if !secinfo.is_empty() {
         secinfo.sort_by_key(|&(_, off, _)| off);
+        // pahole sizes the section to the end of its last variable.
+        let size = secinfo.last().map_or(0, |&(_, off, size)| off + size);
         let n = add_str(&mut strs, b".data..percpu");
-        words.extend_from_slice(&[
-            n,
-            info(kind::DATASEC, secinfo.len(), false),
-            syms.percpu_size as u32,
-        ]);
+        words.extend_from_slice(&[n, info(kind::DATASEC, secinfo.len(), false), size as u32]);
         for (id, off, size) in secinfo {
             words.extend_from_slice(&[id, off as u32, size as u32]);
         }

@@ -61,6 +61,9 @@ pub struct Encoded {
     pub rust_units: usize,
     /// Types before deduplication.
     pub raw_types: u32,
+    /// Wall time of each phase: reading and encoding units, joining,
+    /// deduplicating.
+    pub phases: [std::time::Duration; 3],
 }
 
 /// Encodes the DWARF of `elf` into BTF.
@@ -100,6 +103,7 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
     // Units are taken in turn by the threads; results go to their slot.
     let slots: Vec<Mutex<Option<UnitResult<'_>>>> =
         headers.iter().map(|_| Mutex::new(None)).collect();
+    let t0 = std::time::Instant::now();
     let next = AtomicUsize::new(0);
     let work = || loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -134,6 +138,7 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
         outs.push(out);
     }
 
+    let t1 = std::time::Instant::now();
     let syms = join::Symbols::new(elf);
     let (start_id, start_str) = match &opts.base {
         Some(b) => (b.type_count(), b.total_str_len()),
@@ -151,6 +156,7 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
     };
     app.add(&parsed)?;
     drop(parsed);
+    let t2 = std::time::Instant::now();
     let raw_types = app.type_count() - start_id;
     let deduped = app.dedup()?;
     let e = if elf.little_endian {
@@ -158,8 +164,11 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
     } else {
         Endian::Big
     };
+    let btf = deduped.encode(e);
+    let t3 = std::time::Instant::now();
     Ok(Encoded {
-        btf: deduped.encode(e),
+        btf,
+        phases: [t1 - t0, t2 - t1, t3 - t2],
         units: headers.len(),
         rust_units,
         raw_types,

@@ -88,13 +88,17 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     write_atomic(out, &enc.btf)?;
     if a.stats {
         eprintln!(
-            "{}: {} units ({} Rust units skipped), {} types before dedup, {} bytes of BTF written to {}",
+            "{}: {} units ({} Rust units skipped), {} types before dedup, {} bytes of BTF written to {}; \
+             units read in {:.2?}, joined in {:.2?}, deduplicated in {:.2?}",
             a.elf,
             enc.units,
             enc.rust_units,
             enc.raw_types,
             enc.btf.len(),
-            a.output
+            a.output,
+            enc.phases[0],
+            enc.phases[1],
+            enc.phases[2]
         );
     }
     Ok(ExitCode::SUCCESS)
