@@ -70,7 +70,8 @@ pub(crate) enum Ty<'a> {
     Enum {
         name: &'a [u8],
         size: u32,
-        values: Vec<(&'a [u8], u64)>,
+        /// (name, value, read as a negative signed constant).
+        values: Vec<(&'a [u8], u64, bool)>,
     },
     Array {
         elem: DieRef,
@@ -82,10 +83,17 @@ pub(crate) enum Ty<'a> {
         params: Vec<Param<'a>>,
         varargs: bool,
     },
+    /// A `btf_type_tag` annotation of a pointer (clang): TYPE_TAG.
+    TypeTag { value: &'a [u8], target: DieRef },
     /// A type DIE BTF has no kind for (`DW_TAG_unspecified_type`, C++ and
     /// other languages' tags): references to it become void.
     Void,
 }
+
+/// `btf_decl_tag` annotations (clang) of a type, a function or a
+/// variable: (component index, -1 for the whole, value), members' and
+/// parameters' first, in their order, then the whole's.
+pub(crate) type DeclTags<'a> = Vec<(i32, &'a [u8])>;
 
 /// A top-level `DW_TAG_subprogram`.
 #[derive(Debug, Clone)]
@@ -99,6 +107,7 @@ pub(crate) struct Func<'a> {
     pub varargs: bool,
     /// `DW_AT_abstract_origin`, else `DW_AT_specification` (0: none).
     pub origin: DieRef,
+    pub decl_tags: DeclTags<'a>,
 }
 
 /// A top-level `DW_TAG_variable`.
@@ -113,6 +122,7 @@ pub(crate) struct Var<'a> {
     pub spec: DieRef,
     /// The address of a `DW_OP_addr`/`DW_OP_addrx` location.
     pub addr: Option<u64>,
+    pub decl_tags: DeclTags<'a>,
 }
 
 /// A unit read.
@@ -127,6 +137,8 @@ pub(crate) struct Unit<'a> {
     pub params: Vec<(DieRef, Option<&'a [u8]>, DieRef)>,
     /// `DW_LANG_*` of the unit.
     pub language: u16,
+    /// Declaration tags of types, by the type's DIE offset (sorted).
+    pub type_decl_tags: Vec<(DieRef, DeclTags<'a>)>,
 }
 
 /// Whether `tag` is a type DIE kept in the type table.
@@ -153,6 +165,9 @@ fn is_type_tag(tag: dw::DwTag) -> bool {
     )
 }
 
+/// `DW_TAG_LLVM_annotation` (clang's `btf_decl_tag` / `btf_type_tag`).
+const DW_TAG_LLVM_ANNOTATION: dw::DwTag = dw::DwTag(0x6000);
+
 /// The attributes of one DIE that any encoder rule reads.
 #[derive(Default)]
 struct Attrs<'a> {
@@ -169,6 +184,9 @@ struct Attrs<'a> {
     origin: DieRef,
     spec: DieRef,
     const_value: Option<u64>,
+    /// `DW_AT_const_value` was a negative `DW_FORM_sdata`.
+    const_negative: bool,
+    const_str: Option<&'a [u8]>,
     upper_bound: Option<u64>,
     count: Option<u64>,
     location: Option<u64>,
@@ -235,7 +253,17 @@ impl<'d, 'a> Reader<'d, 'a> {
                 dw::DW_AT_external => a.external = flag(&v),
                 dw::DW_AT_abstract_origin => a.origin = unit_ref(&v, self.unit_start),
                 dw::DW_AT_specification => a.spec = unit_ref(&v, self.unit_start),
-                dw::DW_AT_const_value => a.const_value = unsigned(&v),
+                dw::DW_AT_const_value => match v {
+                    AttributeValue::String(_)
+                    | AttributeValue::DebugStrRef(_)
+                    | AttributeValue::DebugStrOffsetsIndex(_) => {
+                        a.const_str = Some(self.string(entry, v)?)
+                    }
+                    ref other => {
+                        a.const_negative = matches!(other, AttributeValue::Sdata(x) if *x < 0);
+                        a.const_value = unsigned(other)
+                    }
+                },
                 dw::DW_AT_upper_bound => a.upper_bound = unsigned(&v),
                 dw::DW_AT_count => a.count = unsigned(&v),
                 dw::DW_AT_location => {
@@ -365,21 +393,66 @@ pub(crate) fn read_unit<'a>(
         Enum(usize),
         Array(usize),
         Proto(usize),
+        /// A pointer: its children may be `btf_type_tag`s.
+        Ptr(usize),
+        /// Any other type DIE.
+        Leaf(usize),
+        /// Member `m` of composite `i`.
+        Member(usize, usize),
         Func(usize),
+        /// Parameter `p` of function `f`.
+        FuncParam(usize, usize),
+        Var(usize),
         Other,
     }
+    impl Parent {
+        fn type_index(self) -> Option<usize> {
+            match self {
+                Parent::Composite(i)
+                | Parent::Enum(i)
+                | Parent::Array(i)
+                | Parent::Proto(i)
+                | Parent::Ptr(i)
+                | Parent::Leaf(i) => Some(i),
+                _ => None,
+            }
+        }
+    }
     let mut stack: Vec<Parent> = Vec::new();
-    // The table's order, as pahole's loader adds types: a struct or union
-    // after the types nested in it (its subtree is read first), every
-    // other type when met.
+    // The table's order, as pahole's loader adds types: a type after the
+    // types nested in it (a struct's anonymous members, a pointer's type
+    // tags), that is, when its subtree ends.
     let mut seq: Vec<u32> = Vec::new();
     let mut next_seq = 0u32;
     fn close(stack: &mut Vec<Parent>, seq: &mut [u32], next_seq: &mut u32, depth: usize) {
         while stack.len() > depth {
-            if let Some(Parent::Composite(i)) = stack.pop() {
+            if let Some(i) = stack.pop().and_then(Parent::type_index) {
                 seq[i] = *next_seq;
                 *next_seq += 1;
             }
+        }
+    }
+    // Type tags of pointers: (pointer index, tag indices in DIE order).
+    let mut ptr_tags: Vec<(usize, Vec<usize>)> = Vec::new();
+    // Declaration tags of types by table index (members' then own).
+    let mut type_tags: Vec<(usize, DeclTags<'a>, DeclTags<'a>)> = Vec::new();
+    fn push_tag<'a>(
+        v: &mut Vec<(usize, DeclTags<'a>, DeclTags<'a>)>,
+        i: usize,
+        comp: i32,
+        value: &'a [u8],
+    ) {
+        let pos = match v.iter().position(|e| e.0 == i) {
+            Some(p) => p,
+            None => {
+                v.push((i, Vec::new(), Vec::new()));
+                v.len() - 1
+            }
+        };
+        if comp < 0 {
+            v[pos].2.push((comp, value));
+        } else {
+            v[pos].1.push((comp, value));
         }
     }
     let mut entries = header.entries(&abbrevs);
@@ -433,11 +506,18 @@ pub(crate) fn read_unit<'a>(
                 | dw::DW_TAG_const_type
                 | dw::DW_TAG_volatile_type
                 | dw::DW_TAG_restrict_type
-                | dw::DW_TAG_typedef => Ty::Ref {
-                    tag,
-                    name,
-                    target: a.ty,
-                },
+                | dw::DW_TAG_typedef => {
+                    me = if tag == dw::DW_TAG_pointer_type {
+                        Parent::Ptr(out.types.len())
+                    } else {
+                        Parent::Leaf(out.types.len())
+                    };
+                    Ty::Ref {
+                        tag,
+                        name,
+                        target: a.ty,
+                    }
+                }
                 dw::DW_TAG_structure_type | dw::DW_TAG_union_type | dw::DW_TAG_class_type => {
                     me = Parent::Composite(out.types.len());
                     Ty::Composite {
@@ -473,14 +553,46 @@ pub(crate) fn read_unit<'a>(
                 }
                 _ => Ty::Void,
             };
+            if me == Parent::Other {
+                me = Parent::Leaf(out.types.len());
+            }
             out.types.push((off, ty));
-            seq.push(if matches!(me, Parent::Composite(_)) {
-                u32::MAX
-            } else {
-                next_seq += 1;
-                next_seq - 1
-            });
+            seq.push(u32::MAX);
             stack.push(me);
+            continue;
+        }
+        if tag == DW_TAG_LLVM_ANNOTATION {
+            let a = rd.attrs(entry)?;
+            let value = a.const_str.unwrap_or(b"");
+            match (parent, a.name) {
+                (Some(Parent::Ptr(p)), Some(b"btf_type_tag")) => {
+                    let i = out.types.len();
+                    out.types.push((off, Ty::TypeTag { value, target: 0 }));
+                    seq.push(u32::MAX);
+                    stack.push(Parent::Leaf(i));
+                    match ptr_tags.last_mut() {
+                        Some((q, v)) if *q == p => v.push(i),
+                        _ => ptr_tags.push((p, vec![i])),
+                    }
+                    continue;
+                }
+                (Some(parent), Some(b"btf_decl_tag")) => match parent {
+                    Parent::Composite(i) | Parent::Leaf(i) => {
+                        push_tag(&mut type_tags, i, -1, value)
+                    }
+                    Parent::Member(i, m) => push_tag(&mut type_tags, i, m as i32, value),
+                    Parent::Func(f) => out.funcs[f].decl_tags.push((-1, value)),
+                    Parent::FuncParam(f, p) => {
+                        let t = &mut out.funcs[f].decl_tags;
+                        let at = t.iter().take_while(|e| e.0 >= 0).count();
+                        t.insert(at, (p as i32, value));
+                    }
+                    Parent::Var(v) => out.vars[v].decl_tags.push((-1, value)),
+                    _ => {}
+                },
+                _ => {}
+            }
+            stack.push(Parent::Other);
             continue;
         }
         match (parent, tag) {
@@ -493,6 +605,7 @@ pub(crate) fn read_unit<'a>(
                     .map(|&(_, s)| s);
                 let bit_offset = member_bit_offset(&a, little_endian, tsize);
                 if let Ty::Composite { members, .. } = &mut out.types[i].1 {
+                    me = Parent::Member(i, members.len());
                     members.push(Member {
                         name: a.name.unwrap_or(b""),
                         ty: a.ty,
@@ -504,7 +617,11 @@ pub(crate) fn read_unit<'a>(
             (Some(Parent::Enum(i)), dw::DW_TAG_enumerator) => {
                 let a = rd.attrs(entry)?;
                 if let Ty::Enum { values, .. } = &mut out.types[i].1 {
-                    values.push((a.name.unwrap_or(b""), a.const_value.unwrap_or(0)));
+                    values.push((
+                        a.name.unwrap_or(b""),
+                        a.const_value.unwrap_or(0),
+                        a.const_negative,
+                    ));
                 }
             }
             (Some(Parent::Array(i)), dw::DW_TAG_subrange_type) => {
@@ -550,11 +667,13 @@ pub(crate) fn read_unit<'a>(
                     params: Vec::new(),
                     varargs: false,
                     origin: if a.origin != 0 { a.origin } else { a.spec },
+                    decl_tags: Vec::new(),
                 });
             }
             (Some(Parent::Func(i)), dw::DW_TAG_formal_parameter) => {
                 let a = rd.attrs(entry)?;
                 out.params.push((off, a.name, a.ty));
+                me = Parent::FuncParam(i, out.funcs[i].params.len());
                 out.funcs[i].params.push(Param {
                     name: a.name,
                     ty: a.ty,
@@ -566,6 +685,7 @@ pub(crate) fn read_unit<'a>(
             }
             (Some(Parent::Unit), dw::DW_TAG_variable) => {
                 let a = rd.attrs(entry)?;
+                me = Parent::Var(out.vars.len());
                 out.vars.push(Var {
                     offset: off,
                     name: a.name,
@@ -574,6 +694,7 @@ pub(crate) fn read_unit<'a>(
                     ty: a.ty,
                     spec: a.spec,
                     addr: a.location,
+                    decl_tags: Vec::new(),
                 });
             }
             (_, dw::DW_TAG_formal_parameter) => {
@@ -587,6 +708,29 @@ pub(crate) fn read_unit<'a>(
         stack.push(me);
     }
     close(&mut stack, &mut seq, &mut next_seq, 0);
+    // A pointer points at its last type tag, each tag at the one before,
+    // the first at the pointee.
+    for (p, tags) in ptr_tags {
+        let pointee = match out.types[p].1 {
+            Ty::Ref { target, .. } => target,
+            _ => 0,
+        };
+        let mut prev = pointee;
+        for &t in &tags {
+            if let Ty::TypeTag { target, .. } = &mut out.types[t].1 {
+                *target = prev;
+            }
+            prev = out.types[t].0;
+        }
+        if let Ty::Ref { target, .. } = &mut out.types[p].1 {
+            *target = prev;
+        }
+    }
+    for (i, mut members, own) in type_tags {
+        members.extend(own);
+        out.type_decl_tags.push((out.types[i].0, members));
+    }
+    out.type_decl_tags.sort_unstable_by_key(|e| e.0);
     let mut order: Vec<usize> = (0..out.types.len()).collect();
     order.sort_unstable_by_key(|&i| seq[i]);
     let mut slots: Vec<Option<(DieRef, Ty<'a>)>> = out.types.drain(..).map(Some).collect();

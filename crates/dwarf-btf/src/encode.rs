@@ -27,6 +27,8 @@ pub(crate) mod kind {
     pub const VAR: u32 = 14;
     pub const DATASEC: u32 = 15;
     pub const FLOAT: u32 = 16;
+    pub const DECL_TAG: u32 = 17;
+    pub const TYPE_TAG: u32 = 18;
     pub const ENUM64: u32 = 19;
 }
 
@@ -43,6 +45,8 @@ pub(crate) struct FuncCand<'a> {
     pub external: bool,
     /// The FUNC_PROTO record (local references, local string offsets).
     pub proto: Vec<u32>,
+    /// Its declaration tags: (component, local string offset).
+    pub tags: Vec<(i32, u32)>,
 }
 
 /// A variable the unit defines, proposed for a VAR of `.data..percpu`.
@@ -54,6 +58,8 @@ pub(crate) struct VarCand<'a> {
     /// Local type index.
     pub ty: u32,
     pub external: bool,
+    /// Its declaration tags: (component, local string offset).
+    pub tags: Vec<(i32, u32)>,
 }
 
 /// One unit's records.
@@ -67,11 +73,6 @@ pub(crate) struct CuOut<'a> {
     pub strs: Vec<u8>,
     pub funcs: Vec<FuncCand<'a>>,
     pub vars: Vec<VarCand<'a>>,
-    /// The last record is the array index type this unit added because it
-    /// has no `int` (pahole's `__ARRAY_SIZE_TYPE__`).
-    pub index_record: bool,
-    /// The unit has a base type named `int`.
-    pub has_int: bool,
 }
 
 struct Enc<'u, 'a> {
@@ -186,6 +187,11 @@ pub(crate) fn encode_unit<'a>(unit: &Unit<'a>) -> CuOut<'a> {
                 if *kind == BaseKind::Float {
                     e.words
                         .extend_from_slice(&[n, info(kind::FLOAT, 0, false), *size]);
+                } else if !matches!(size, 1 | 2 | 4 | 8 | 16) {
+                    // BTF has no such INT: pahole writes a 4-byte stand-in.
+                    let n = e.str(b"__SANITIZED_FAKE_INT__");
+                    e.words
+                        .extend_from_slice(&[n, info(kind::INT, 0, false), 4, 32]);
                 } else {
                     let enc = match kind {
                         BaseKind::Signed => 1,
@@ -243,17 +249,24 @@ pub(crate) fn encode_unit<'a>(unit: &Unit<'a>) -> CuOut<'a> {
             Ty::Enum { name, size, values } => {
                 let n = e.str(name);
                 if *size <= 4 {
-                    let signed = values.iter().any(|&(_, v)| (v as i64) < 0);
+                    // Signed iff some enumerator was written as a
+                    // negative constant (pahole: `u32_full_e`, 0xffffffff
+                    // as DW_FORM_data4, stays unsigned).
+                    let signed = values.iter().any(|&(_, _, neg)| neg);
                     e.words
                         .extend_from_slice(&[n, info(kind::ENUM, values.len(), signed), *size]);
-                    for &(vn, v) in values {
+                    for &(vn, v, _) in values {
                         let vn = e.str(vn);
                         e.words.extend_from_slice(&[vn, v as u32]);
                     }
                 } else {
-                    e.words
-                        .extend_from_slice(&[n, info(kind::ENUM64, values.len(), false), *size]);
-                    for &(vn, v) in values {
+                    let signed = values.iter().any(|&(_, _, neg)| neg);
+                    e.words.extend_from_slice(&[
+                        n,
+                        info(kind::ENUM64, values.len(), signed),
+                        *size,
+                    ]);
+                    for &(vn, v, _) in values {
                         let vn = e.str(vn);
                         e.words.extend_from_slice(&[vn, v as u32, (v >> 32) as u32]);
                     }
@@ -278,14 +291,34 @@ pub(crate) fn encode_unit<'a>(unit: &Unit<'a>) -> CuOut<'a> {
                 let w = e.proto(*ret, params, *varargs);
                 e.words.extend_from_slice(&w);
             }
+            Ty::TypeTag { value, target } => {
+                let n = e.str(value);
+                let t = e.id(*target);
+                e.words
+                    .extend_from_slice(&[n, info(kind::TYPE_TAG, 0, false), t]);
+            }
         }
     }
     let mut count = count_types;
     if index_record {
-        let n = e.str(b"__ARRAY_SIZE_TYPE__");
+        // pahole adds an `int` to index the arrays of a unit without one.
+        let n = e.str(b"int");
         e.words
-            .extend_from_slice(&[n, info(kind::INT, 0, false), 4, 32]);
+            .extend_from_slice(&[n, info(kind::INT, 0, false), 4, (1 << 24) | 32]);
         count += 1;
+    }
+    // Declaration tags of types (clang's btf_decl_tag), in table order.
+    for (off, _) in &unit.types {
+        let Ok(k) = unit.type_decl_tags.binary_search_by_key(off, |t| t.0) else {
+            continue;
+        };
+        let id = e.id(*off);
+        for &(comp, value) in &unit.type_decl_tags[k].1 {
+            let n = e.str(value);
+            e.words
+                .extend_from_slice(&[n, info(kind::DECL_TAG, 0, false), id, comp as u32]);
+            count += 1;
+        }
     }
 
     // Functions (pahole 1.24: not declarations, every parameter named;
@@ -309,8 +342,16 @@ pub(crate) fn encode_unit<'a>(unit: &Unit<'a>) -> CuOut<'a> {
         if f.params.iter().any(|p| e.param(p).0.is_none()) {
             continue;
         }
-        let proto = e.proto(f.ret, &f.params, f.varargs);
+        // An out-of-line copy has its return type and varargs in its
+        // abstract origin.
+        let (ret, varargs) = match origin {
+            Some(o) if f.ret == 0 => (o.ret, f.varargs || o.varargs),
+            _ => (f.ret, f.varargs),
+        };
+        let proto = e.proto(ret, &f.params, varargs);
+        let tags = f.decl_tags.iter().map(|&(c, v)| (c, e.str(v))).collect();
         funcs.push(FuncCand {
+            tags,
             name,
             external: f.external || origin.is_some_and(|o| o.external),
             proto,
@@ -338,7 +379,9 @@ pub(crate) fn encode_unit<'a>(unit: &Unit<'a>) -> CuOut<'a> {
             Some(s) => (s.ty, s.external),
             None => (v.ty, v.external),
         };
+        let tags = v.decl_tags.iter().map(|&(c, t)| (c, e.str(t))).collect();
         vars.push(VarCand {
+            tags,
             name: v.name,
             addr: v.addr.unwrap_or(0),
             ty: e.id(ty),
@@ -352,7 +395,5 @@ pub(crate) fn encode_unit<'a>(unit: &Unit<'a>) -> CuOut<'a> {
         strs: e.strs,
         funcs,
         vars,
-        index_record,
-        has_int: int_id != 0,
     }
 }

@@ -5,8 +5,11 @@
 
 use std::collections::HashSet;
 
+use btf::dedup::Appender;
+
 use crate::elf::ElfInput;
 use crate::encode::{info, kind, CuOut};
+use crate::Result;
 
 /// The symbol-table facts FUNC and VAR selection needs.
 pub(crate) struct Symbols<'e> {
@@ -68,130 +71,119 @@ impl<'e> Symbols<'e> {
     }
 }
 
-/// The joined, not yet deduplicated BTF: type records and strings.
-pub(crate) struct Joined {
-    pub words: Vec<u32>,
-    pub strs: Vec<u8>,
-}
-
-/// Rewrites one record's string offsets and type references from unit-
-/// local to global; returns the record's length in words.
-fn patch(w: &mut [u32], id_off: u32, str_base: u32) -> usize {
-    let s = |x: &mut u32| {
-        if *x != 0 {
-            *x += str_base
-        }
-    };
-    let t = |x: &mut u32| {
-        if *x != 0 {
-            *x += id_off
-        }
-    };
+/// Rewrites one record's type references from unit-local (table index,
+/// 0 for void) to the appender's ids; returns the record's length in words.
+fn patch(w: &mut [u32], id_off: u32) -> usize {
     let k = (w[1] >> 24) & 0x1f;
     let vlen = (w[1] & 0xffff) as usize;
-    s(&mut w[0]);
+    let mut t = |i: usize| {
+        if w[i] != 0 {
+            w[i] += id_off
+        }
+    };
     match k {
         kind::INT => 4,
-        kind::PTR | kind::TYPEDEF | kind::VOLATILE | kind::CONST | kind::RESTRICT | kind::FUNC => {
-            t(&mut w[2]);
+        kind::PTR
+        | kind::TYPEDEF
+        | kind::VOLATILE
+        | kind::CONST
+        | kind::RESTRICT
+        | kind::FUNC
+        | kind::TYPE_TAG => {
+            t(2);
             3
         }
-        kind::FWD | kind::FLOAT => 3,
+        kind::DECL_TAG => {
+            t(2);
+            4
+        }
         kind::ARRAY => {
-            t(&mut w[3]);
-            t(&mut w[4]);
+            t(3);
+            t(4);
             6
         }
         kind::STRUCT | kind::UNION => {
             for m in 0..vlen {
-                s(&mut w[3 + 3 * m]);
-                t(&mut w[4 + 3 * m]);
+                t(4 + 3 * m);
             }
             3 + 3 * vlen
         }
-        kind::ENUM => {
-            for m in 0..vlen {
-                s(&mut w[3 + 2 * m]);
-            }
-            3 + 2 * vlen
-        }
-        kind::ENUM64 => {
-            for m in 0..vlen {
-                s(&mut w[3 + 3 * m]);
-            }
-            3 + 3 * vlen
-        }
+        kind::ENUM => 3 + 2 * vlen,
+        kind::ENUM64 => 3 + 3 * vlen,
         kind::FUNC_PROTO => {
-            t(&mut w[2]);
+            t(2);
             for m in 0..vlen {
-                s(&mut w[3 + 2 * m]);
-                t(&mut w[4 + 2 * m]);
+                t(4 + 2 * m);
             }
             3 + 2 * vlen
         }
-        // VAR and DATASEC are written by the join with global values.
+        // FWD, FLOAT; VAR and DATASEC are written by the join itself.
         _ => 3,
     }
 }
 
-/// Joins the units (in unit order) over a BTF whose next id is `start_id`
-/// and whose strings end at `start_str`.
-pub(crate) fn join(
-    units: Vec<CuOut<'_>>,
-    syms: &Symbols<'_>,
-    start_id: u32,
-    start_str: u32,
-) -> Joined {
-    let total: usize = units
-        .iter()
-        .map(|u| u.words.len() + u.funcs.len() * 8)
-        .sum();
-    let mut words: Vec<u32> = Vec::with_capacity(total);
-    let mut strs: Vec<u8> = if start_str == 0 { vec![0] } else { Vec::new() };
-    let mut next_id = start_id;
-    let mut generated: HashSet<&[u8]> = HashSet::new();
-    let mut int_seen = false;
-    let mut secinfo: Vec<(u32, u64, u64)> = Vec::new();
-    let add_str = |strs: &mut Vec<u8>, s: &[u8]| -> u32 {
-        let o = start_str + strs.len() as u32;
-        strs.extend_from_slice(s);
-        strs.push(0);
-        o
-    };
-    for mut u in units {
-        let id_off = next_id - 1;
-        let str_base = start_str + strs.len() as u32;
-        strs.extend_from_slice(&u.strs);
-        if u.index_record && int_seen {
-            // pahole indexes arrays with the first unit's `int` once one
-            // unit had one: an `int` here dedups into it.
-            let n = u.words.len();
-            let name = add_str(&mut strs, b"int") - str_base;
-            u.words[n - 4..].copy_from_slice(&[name, info(kind::INT, 0, false), 4, (1 << 24) | 32]);
+/// Joins units in unit order into an appender (the dedup's input).
+pub(crate) struct Joiner<'s, 'e> {
+    syms: &'s Symbols<'e>,
+    /// Function names that got their FUNC.
+    generated: HashSet<Vec<u8>>,
+    /// (VAR id, section offset, size) of the per-CPU variables.
+    secinfo: Vec<(u32, u64, u64)>,
+}
+
+impl<'s, 'e> Joiner<'s, 'e> {
+    pub(crate) fn new(syms: &'s Symbols<'e>) -> Self {
+        Joiner {
+            syms,
+            generated: HashSet::new(),
+            secinfo: Vec::new(),
         }
-        int_seen |= u.has_int;
+    }
+
+    /// Appends one unit: its types, then its FUNCs, then its VARs.
+    pub(crate) fn add(&mut self, mut u: CuOut<'_>, app: &mut Appender) -> Result<()> {
+        let syms = self.syms;
+        let first_id = app.type_count();
+        let id_off = first_id - 1;
+        let mut strs = std::mem::take(&mut u.strs);
+        let add_str = |strs: &mut Vec<u8>, s: &[u8]| -> u32 {
+            let o = strs.len() as u32;
+            strs.extend_from_slice(s);
+            strs.push(0);
+            o
+        };
+        let mut words = std::mem::take(&mut u.words);
         let mut i = 0;
-        while i < u.words.len() {
-            i += patch(&mut u.words[i..], id_off, str_base);
+        while i < words.len() {
+            i += patch(&mut words[i..], id_off);
         }
-        words.extend_from_slice(&u.words);
-        next_id += u.count;
+        let mut next_id = first_id + u.count;
         for f in u.funcs.iter_mut() {
             let wanted = if syms.functions.is_empty() {
                 f.external
             } else {
                 syms.functions.contains(f.name)
             };
-            if !wanted || !generated.insert(f.name) {
+            if !wanted || self.generated.contains(f.name) {
                 continue;
             }
-            patch(&mut f.proto, id_off, str_base);
+            self.generated.insert(f.name.to_vec());
+            patch(&mut f.proto, id_off);
             words.extend_from_slice(&f.proto);
             let proto_id = next_id;
-            next_id += 1;
             let n = add_str(&mut strs, f.name);
             words.extend_from_slice(&[n, info(kind::FUNC, 0, false), proto_id]);
-            next_id += 1;
+            let func_id = next_id + 1;
+            next_id += 2;
+            for &(comp, value) in &f.tags {
+                words.extend_from_slice(&[
+                    value,
+                    info(kind::DECL_TAG, 0, false),
+                    func_id,
+                    comp as u32,
+                ]);
+                next_id += 1;
+            }
         }
         if syms.has_percpu {
             for v in &u.vars {
@@ -212,20 +204,41 @@ pub(crate) fn join(
                 let n = add_str(&mut strs, name.as_bytes());
                 let ty = if v.ty != 0 { v.ty + id_off } else { 0 };
                 words.extend_from_slice(&[n, info(kind::VAR, 0, false), ty, v.external as u32]);
-                secinfo.push((next_id, addr, size));
+                self.secinfo.push((next_id, addr, size));
+                let var_id = next_id;
                 next_id += 1;
+                for &(comp, value) in &v.tags {
+                    words.extend_from_slice(&[
+                        value,
+                        info(kind::DECL_TAG, 0, false),
+                        var_id,
+                        comp as u32,
+                    ]);
+                    next_id += 1;
+                }
             }
         }
+        app.add_records(&words, &strs)?;
+        Ok(())
     }
-    if !secinfo.is_empty() {
-        secinfo.sort_by_key(|&(_, off, _)| off);
+
+    /// Appends the `.data..percpu` DATASEC, if any variable went in.
+    pub(crate) fn finish(mut self, app: &mut Appender) -> Result<()> {
+        if self.secinfo.is_empty() {
+            return Ok(());
+        }
+        self.secinfo.sort_by_key(|&(_, off, _)| off);
         // pahole sizes the section to the end of its last variable.
-        let size = secinfo.last().map_or(0, |&(_, off, size)| off + size);
-        let n = add_str(&mut strs, b".data..percpu");
-        words.extend_from_slice(&[n, info(kind::DATASEC, secinfo.len(), false), size as u32]);
-        for (id, off, size) in secinfo {
+        let size = self.secinfo.last().map_or(0, |&(_, off, size)| off + size);
+        let mut words = vec![
+            1,
+            info(kind::DATASEC, self.secinfo.len(), false),
+            size as u32,
+        ];
+        for &(id, off, size) in &self.secinfo {
             words.extend_from_slice(&[id, off as u32, size as u32]);
         }
+        app.add_records(&words, b"\0.data..percpu\0")?;
+        Ok(())
     }
-    Joined { words, strs }
 }

@@ -25,8 +25,7 @@ mod encode;
 mod error;
 mod join;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use btf::{dedup::Appender, Btf, Endian};
 
@@ -34,6 +33,18 @@ pub use error::{Error, Result};
 
 /// `DW_LANG_Rust`: units pahole's `--lang_exclude=rust` skips.
 const DW_LANG_RUST: u16 = 0x1c;
+
+/// Units handed from the reading threads to the joining one.
+struct Pipeline<'a> {
+    /// The next unit to read.
+    next: usize,
+    /// Units joined so far.
+    joined: usize,
+    /// Units read, waiting for their turn.
+    done: std::collections::BTreeMap<usize, UnitResult<'a>>,
+    /// The join failed or ended: readers stop.
+    stop: bool,
+}
 
 /// One unit encoded, and whether it was skipped as Rust.
 type UnitResult<'a> = Result<(encode::CuOut<'a>, bool)>;
@@ -99,64 +110,97 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
         n => n,
     }
     .clamp(1, headers.len().max(1));
+    let (start_id, _) = match &opts.base {
+        Some(b) => (b.type_count(), b.total_str_len()),
+        None => (1, 0),
+    };
+    let mut app = match &opts.base {
+        Some(base) => Appender::new_split(base)?,
+        None => Appender::new(),
+    };
+    let syms = join::Symbols::new(elf);
+    let mut joiner = join::Joiner::new(&syms);
 
-    // Units are taken in turn by the threads; results go to their slot.
-    let slots: Vec<Mutex<Option<UnitResult<'_>>>> =
-        headers.iter().map(|_| Mutex::new(None)).collect();
+    // Threads read units in turn, at most WINDOW ahead of the one being
+    // joined; this thread joins them in unit order, so what is held at
+    // once stays small and the output does not depend on the threads.
     let t0 = std::time::Instant::now();
-    let next = AtomicUsize::new(0);
+    let window = 4 * threads;
+    let shared = Mutex::new(Pipeline {
+        next: 0,
+        joined: 0,
+        done: std::collections::BTreeMap::new(),
+        stop: false,
+    });
+    let cond = Condvar::new();
     let work = || loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some(h) = headers.get(i) else { break };
-        let r = cu::read_unit(&dwarf, *h, elf.little_endian).map(|u| {
+        let i = {
+            let Ok(mut p) = shared.lock() else { return };
+            loop {
+                if p.stop || p.next >= headers.len() {
+                    return;
+                }
+                if p.next < p.joined + window {
+                    break;
+                }
+                p = match cond.wait(p) {
+                    Ok(p) => p,
+                    Err(_) => return,
+                };
+            }
+            p.next += 1;
+            p.next - 1
+        };
+        let r = cu::read_unit(&dwarf, headers[i], elf.little_endian).map(|u| {
             if u.language == DW_LANG_RUST {
                 (encode::CuOut::default(), true)
             } else {
                 (encode::encode_unit(&u), false)
             }
         });
-        if let Ok(mut s) = slots[i].lock() {
-            *s = Some(r);
+        if let Ok(mut p) = shared.lock() {
+            p.done.insert(i, r);
         }
+        cond.notify_all();
     };
-    std::thread::scope(|s| {
-        for _ in 1..threads {
+    let mut rust_units = 0;
+    let joined: Result<()> = std::thread::scope(|s| {
+        for _ in 0..threads {
             s.spawn(work);
         }
-        work();
+        let r = (|| {
+            for i in 0..headers.len() {
+                let r = {
+                    let mut p = shared
+                        .lock()
+                        .map_err(|_| Error::Elf("a reader failed".into()))?;
+                    loop {
+                        if let Some(r) = p.done.remove(&i) {
+                            p.joined = i + 1;
+                            break r;
+                        }
+                        p = cond
+                            .wait(p)
+                            .map_err(|_| Error::Elf("a reader failed".into()))?;
+                    }
+                };
+                cond.notify_all();
+                let (out, rust) = r?;
+                rust_units += rust as usize;
+                joiner.add(out, &mut app)?;
+            }
+            Ok(())
+        })();
+        if let Ok(mut p) = shared.lock() {
+            p.stop = true;
+        }
+        cond.notify_all();
+        r
     });
-    let mut outs = Vec::with_capacity(slots.len());
-    let mut rust_units = 0;
-    for s in slots {
-        let r = s
-            .into_inner()
-            .ok()
-            .flatten()
-            .ok_or_else(|| Error::Elf("a unit was not read".into()))?;
-        let (out, rust) = r?;
-        rust_units += rust as usize;
-        outs.push(out);
-    }
-
+    joined?;
+    joiner.finish(&mut app)?;
     let t1 = std::time::Instant::now();
-    let syms = join::Symbols::new(elf);
-    let (start_id, start_str) = match &opts.base {
-        Some(b) => (b.type_count(), b.total_str_len()),
-        None => (1, 0),
-    };
-    let joined = join::join(outs, &syms, start_id, start_str);
-    let raw = raw_btf(&joined);
-    drop(joined);
-    let (parsed, mut app) = match &opts.base {
-        Some(base) => (
-            Btf::parse_split(raw, base.clone())?,
-            Appender::new_split(base)?,
-        ),
-        None => (Btf::parse(raw)?, Appender::new()),
-    };
-    app.add(&parsed)?;
-    drop(parsed);
-    let t2 = std::time::Instant::now();
+    let t2 = t1;
     let raw_types = app.type_count() - start_id;
     let deduped = app.dedup()?;
     let e = if elf.little_endian {
@@ -178,27 +222,4 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
 /// A unit's offset in its section.
 pub(crate) fn unit_offset(o: gimli::UnitSectionOffset<usize>) -> u64 {
     o.0 as u64
-}
-
-/// The joined records as a little-endian raw BTF blob.
-fn raw_btf(j: &join::Joined) -> Vec<u8> {
-    let type_len = j.words.len() * 4;
-    let mut out = Vec::with_capacity(24 + type_len + j.strs.len());
-    out.extend_from_slice(&0xeb9fu16.to_le_bytes());
-    out.push(1);
-    out.push(0);
-    for v in [
-        24u32,
-        0,
-        type_len as u32,
-        type_len as u32,
-        j.strs.len() as u32,
-    ] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    for w in &j.words {
-        out.extend_from_slice(&w.to_le_bytes());
-    }
-    out.extend_from_slice(&j.strs);
-    out
 }

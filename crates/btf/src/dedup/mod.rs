@@ -115,6 +115,22 @@ impl Appender {
         Ok(crate::TypeId(r.start)..crate::TypeId(r.end))
     }
 
+    /// Appends records built elsewhere (an encoder's), as `btf__add_type`
+    /// would one by one: `words` are the records in native byte order,
+    /// their type ids already in this appender's numbering (each below
+    /// the id after the last record of `words`), their string offsets
+    /// into `strs`, a table of NUL-terminated strings where 0 is `""`.
+    /// A batch with a malformed record, a dangling id or a bad string
+    /// offset is refused whole. Returns the ids the records took.
+    pub fn add_records(
+        &mut self,
+        words: &[u32],
+        strs: &[u8],
+    ) -> Result<std::ops::Range<crate::TypeId>> {
+        let r = self.store.append_records(words, strs)?;
+        Ok(crate::TypeId(r.start)..crate::TypeId(r.end))
+    }
+
     /// One past the last id appended so far (libbpf's `btf__type_cnt`).
     pub fn type_count(&self) -> u32 {
         self.store.type_cnt()

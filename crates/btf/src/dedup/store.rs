@@ -197,6 +197,117 @@ impl Store {
         Ok(first..self.type_cnt())
     }
 
+    /// Appends records given as native words (libbpf's `btf__add_type`
+    /// one after another): type ids already in this store's numbering,
+    /// each below the id after the last record appended; string offsets
+    /// into `strs`, a NUL-separated table (0 is `""`). Every record is
+    /// checked before anything is appended.
+    pub fn append_records(&mut self, words: &[u32], strs: &[u8]) -> Result<std::ops::Range<u32>> {
+        let first = self.type_cnt();
+        let bad = |rec: u64, at: usize, why: String| Error::BadType {
+            id: TypeId((first as u64 + rec).min(u32::MAX as u64) as u32),
+            kind: Kind::Unknown(0),
+            offset: at as u64 * 4,
+            why,
+        };
+        // Shapes first: the id bound is the count after the append.
+        let mut n = 0u64;
+        let mut i = 0;
+        while i < words.len() {
+            let info = *words
+                .get(i + 1)
+                .ok_or_else(|| bad(n, i, "record cut short".into()))?;
+            let kind = kind_of(info);
+            let (fixed, per) =
+                record_shape(kind).ok_or_else(|| bad(n, i, format!("unknown kind {kind:?}")))?;
+            let vlen = if per == 0 {
+                0
+            } else {
+                (info & 0xffff) as usize
+            };
+            let len = fixed + vlen * per;
+            if i + len > words.len() {
+                return Err(bad(n, i, "record cut short".into()));
+            }
+            i += len;
+            n += 1;
+        }
+        let end = first as u64 + n;
+        if end > MAX_NR_TYPES as u64 || (self.words.len() + words.len()) > u32::MAX as usize {
+            return Err(Error::TooManyTypes(end));
+        }
+        let start_str = self.start_str;
+        let mut seen: HashMap<u32, u32> = HashMap::new();
+        let mut pool = std::mem::take(&mut self.pool);
+        let mut map_str = |off: u32| -> Result<u32> {
+            if off == 0 {
+                return Ok(0);
+            }
+            if let Some(&v) = seen.get(&off) {
+                return Ok(v);
+            }
+            let bytes = strs
+                .get(off as usize..)
+                .and_then(|t| t.iter().position(|&b| b == 0).map(|e| &t[..e]))
+                .ok_or(Error::BadStrings {
+                    offset: off as u64,
+                    why: "string offset past the string table",
+                })?;
+            let v = start_str + pool.add(bytes);
+            seen.insert(off, v);
+            Ok(v)
+        };
+        let mut res = Ok(());
+        let mut i = 0;
+        self.words.reserve(words.len());
+        self.offs.reserve(n as usize);
+        while i < words.len() {
+            let info = words[i + 1];
+            let kind = kind_of(info);
+            let (fixed, per) = record_shape(kind).unwrap_or((3, 0));
+            let vlen = if per == 0 {
+                0
+            } else {
+                (info & 0xffff) as usize
+            };
+            let len = fixed + vlen * per;
+            let start = self.words.len();
+            self.words.extend_from_slice(&words[i..i + len]);
+            let rec = &mut self.words[start..];
+            for f in str_fields(kind, vlen) {
+                if let Some(w) = rec.get_mut(f) {
+                    match map_str(*w) {
+                        Ok(v) => *w = v,
+                        Err(e) => res = Err(e),
+                    }
+                }
+            }
+            for f in id_fields(kind, vlen) {
+                if rec.get(f).is_some_and(|&v| v as u64 >= end) {
+                    res = Err(Error::NoSuchType(TypeId(rec[f])));
+                }
+            }
+            if res.is_err() {
+                self.words.truncate(start);
+                break;
+            }
+            if let Some(last) = self.offs.last_mut() {
+                *last = start as u32;
+            }
+            self.offs.push(self.words.len() as u32);
+            i += len;
+        }
+        self.pool = pool;
+        if let Err(e) = res {
+            // Nothing of a refused batch stays.
+            let keep = self.offs[first as usize] as usize;
+            self.offs.truncate(first as usize + 1);
+            self.words.truncate(keep);
+            return Err(e);
+        }
+        Ok(first..self.type_cnt())
+    }
+
     /// Copies the local records of `src`, mapping type ids and string
     /// offsets through the closures.
     fn copy_types(
