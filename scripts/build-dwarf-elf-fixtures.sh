@@ -14,6 +14,8 @@
 #                                      line each (high_pc as an address)
 #   fixtures/dwarf/elf/<variant>.tables  section headers and .symtab as
 #                                      readelf prints them (scripts/elf-tables.py)
+#   fixtures/dwarf/elf/gcc-dwarf4-types.types  the same for its .debug_types
+#                                      (unit index instead of offset)
 #   fixtures/dwarf/elf/TOOLS           the versions of the tools used
 #
 # crates/dwarf-btf/tests/elf.rs reads the same attributes with gimli over
@@ -32,7 +34,7 @@ CLANG=${CLANG:-clang-19}
 DWARFDUMP=${DWARFDUMP:-llvm-dwarfdump-19}
 MAP=(-fdebug-prefix-map="$PWD"=.)
 
-rm -f ./*.o ./*.ref ./*.tables gcc-exe-relocs
+rm -f ./*.o ./*.ref ./*.tables ./*.types gcc-exe-relocs
 gccobj() { # name flags...
 	local name=$1; shift
 	"$GCC" -c -O2 "${MAP[@]}" "$@" src/types.c -o "$name.o"
@@ -84,6 +86,9 @@ for f in ./*.o gcc-exe-relocs; do
 	"$DWARFDUMP" --debug-info "$input" 2>/dev/null | python3 ../../../scripts/dwarf-elf-names.py > "$name.ref"
 	readelf -SW -sW "$f" | python3 ../../../scripts/elf-tables.py > "$name.tables"
 done
+# Type units: five .debug_types sections, each with its .rela.debug_types.
+"$DWARFDUMP" --debug-types gcc-dwarf4-types.o 2>/dev/null \
+	| python3 ../../../scripts/dwarf-elf-names.py --types > gcc-dwarf4-types.types
 
 {
 	echo "$("$GCC" --version | head -1)"

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use dwarf_btf::elf::ElfInput;
 use dwarf_btf::Error;
-use gimli::{constants, AttributeValue, EndianSlice, RunTimeEndian};
+use gimli::{constants, EndianSlice, RunTimeEndian};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/dwarf/elf")
@@ -42,64 +42,94 @@ fn escaped(s: &[u8]) -> String {
     out
 }
 
-/// The reference lines (scripts/dwarf-elf-names.py's format) as gimli
-/// reads them from `elf`'s sections.
-fn names(elf: &ElfInput<'_>) -> Result<Vec<String>, gimli::Error> {
+type Dwarf<'a> = gimli::Dwarf<EndianSlice<'a, RunTimeEndian>>;
+type Header<'a> = gimli::UnitHeader<EndianSlice<'a, RunTimeEndian>>;
+
+fn dwarf<'a>(elf: &'a ElfInput<'_>) -> Result<Dwarf<'a>, gimli::Error> {
     let endian = if elf.little_endian {
         RunTimeEndian::Little
     } else {
         RunTimeEndian::Big
     };
-    let dwarf = gimli::Dwarf::load(|id| {
-        Ok::<_, gimli::Error>(EndianSlice::new(elf.debug_section(id), endian))
-    })?;
+    gimli::Dwarf::load(|id| Ok(EndianSlice::new(elf.debug_section(id), endian)))
+}
+
+/// The reference lines (scripts/dwarf-elf-names.py's format) of .debug_info
+/// as gimli reads them from `elf`'s sections.
+fn names(elf: &ElfInput<'_>) -> Result<Vec<String>, gimli::Error> {
+    let dwarf = dwarf(elf)?;
     let mut out = Vec::new();
     let mut units = dwarf.units();
     while let Some(header) = units.next()? {
-        let unit = dwarf.unit(header)?;
-        let mut cursor = unit.entries();
-        while let Some(entry) = cursor.next_dfs()? {
-            let offset = entry
-                .offset()
-                .to_debug_info_offset(&unit.header)
-                .map_or(u64::MAX, |o| o.0 as u64);
-            let low = match entry.attr_value(constants::DW_AT_low_pc) {
-                Some(v) => dwarf.attr_address(&unit, v)?,
-                None => None,
-            };
-            for attr in entry.attrs() {
-                let (name, value) = match attr.name() {
-                    constants::DW_AT_name | constants::DW_AT_producer => {
-                        let s = dwarf.attr_string(&unit, attr.value())?;
-                        let name = if attr.name() == constants::DW_AT_name {
-                            "name"
-                        } else {
-                            "producer"
-                        };
-                        (name, escaped(s.slice()))
-                    }
-                    constants::DW_AT_low_pc => {
-                        ("low_pc", format!("{:#x}", low.unwrap_or(u64::MAX)))
-                    }
-                    constants::DW_AT_high_pc => {
-                        let v = match dwarf.attr_address(&unit, attr.value())? {
-                            Some(a) => a,
-                            None => match attr.value() {
-                                AttributeValue::Udata(n) => low.unwrap_or(0).wrapping_add(n),
-                                other => other
-                                    .udata_value()
-                                    .map_or(u64::MAX, |n| low.unwrap_or(0).wrapping_add(n)),
-                            },
-                        };
-                        ("high_pc", format!("{v:#x}"))
-                    }
-                    _ => continue,
-                };
-                out.push(format!("{offset:#010x} {name} {value}"));
-            }
-        }
+        unit_lines(&dwarf, header, None, &mut out)?;
     }
     Ok(out)
+}
+
+/// The same for the type units of .debug_types ("tuN" for the offset).
+fn type_unit_names(elf: &ElfInput<'_>) -> Result<Vec<String>, gimli::Error> {
+    let dwarf = dwarf(elf)?;
+    let mut out = Vec::new();
+    let mut units = dwarf.type_units();
+    let mut index = 0;
+    while let Some(header) = units.next()? {
+        unit_lines(&dwarf, header, Some(index), &mut out)?;
+        index += 1;
+    }
+    Ok(out)
+}
+
+fn unit_lines(
+    dwarf: &Dwarf<'_>,
+    header: Header<'_>,
+    type_unit: Option<usize>,
+    out: &mut Vec<String>,
+) -> Result<(), gimli::Error> {
+    let unit = dwarf.unit(header)?;
+    let mut cursor = unit.entries();
+    while let Some(entry) = cursor.next_dfs()? {
+        let at = match type_unit {
+            Some(i) => format!("tu{i}"),
+            None => {
+                let offset = entry
+                    .offset()
+                    .to_debug_info_offset(&unit.header)
+                    .map_or(u64::MAX, |o| o.0 as u64);
+                format!("{offset:#010x}")
+            }
+        };
+        let low = match entry.attr_value(constants::DW_AT_low_pc) {
+            Some(v) => dwarf.attr_address(&unit, v)?,
+            None => None,
+        };
+        for attr in entry.attrs() {
+            let (name, value) = match attr.name() {
+                constants::DW_AT_name | constants::DW_AT_producer => {
+                    let s = dwarf.attr_string(&unit, attr.value())?;
+                    let name = if attr.name() == constants::DW_AT_name {
+                        "name"
+                    } else {
+                        "producer"
+                    };
+                    (name, escaped(s.slice()))
+                }
+                constants::DW_AT_low_pc => ("low_pc", format!("{:#x}", low.unwrap_or(u64::MAX))),
+                constants::DW_AT_high_pc => {
+                    // An address form, or a length from low_pc.
+                    let v = match dwarf.attr_address(&unit, attr.value())? {
+                        Some(a) => a,
+                        None => attr
+                            .udata_value()
+                            .map_or(u64::MAX, |n| low.unwrap_or(0).wrapping_add(n)),
+                    };
+                    ("high_pc", format!("{v:#x}"))
+                }
+                _ => continue,
+            };
+            out.push(format!("{at} {name} {value}"));
+        }
+    }
+    Ok(())
 }
 
 fn reference(name: &str, ext: &str) -> Vec<String> {
@@ -153,6 +183,17 @@ fn names_and_addresses_match_llvm_dwarfdump() {
         "{} objects, {lines} lines equal llvm-dwarfdump-19's",
         variants.len()
     );
+}
+
+#[test]
+fn type_units_of_several_sections_match_llvm_dwarfdump() {
+    // Five .debug_types sections (COMDAT groups), each with its own
+    // .rela.debug_types: concatenated after relocation.
+    let bytes = read("gcc-dwarf4-types.o");
+    let elf = ElfInput::parse(&bytes).unwrap();
+    let want = reference("gcc-dwarf4-types", "types");
+    assert!(want.len() > 30);
+    assert_eq!(type_unit_names(&elf).unwrap(), want);
 }
 
 #[test]
