@@ -191,17 +191,36 @@ fn debug_id(name: &str) -> Option<(gimli::SectionId, bool)> {
         .map(|&id| (id, zdebug))
 }
 
+/// Every compressed section together may not claim more than this.
+const TOTAL_DECOMPRESSED: u64 = 16 << 30;
+
 fn build<'data>(src: &dyn Source<'data>) -> std::result::Result<ElfInput<'data>, String> {
     let t = table::read(src)?;
     let is_rel = t.e_type == elf::ET_REL.0;
+    // Relocation sections by the section they apply to, in table order.
+    let mut relocs: Vec<(usize, usize)> = Vec::new();
+    if is_rel {
+        for (ri, rs) in t.shdrs.iter().enumerate() {
+            if rs.sh_type == elf::SHT_RELA.0 || rs.sh_type == elf::SHT_REL.0 {
+                relocs.push((rs.info as usize, ri));
+            }
+        }
+        relocs.sort_unstable();
+    }
+    let mut reader = Reader {
+        src,
+        t: &t,
+        budget: TOTAL_DECOMPRESSED,
+    };
     let mut debug: Vec<(&'static str, Cow<'data, [u8]>)> = Vec::new();
     for (index, sh) in t.shdrs.iter().enumerate().skip(1) {
         let Some((id, zdebug)) = debug_id(&sh.name) else {
             continue;
         };
-        let mut bytes = contents(src, &t, index, zdebug)?;
-        if is_rel {
-            relocate(src, &t, index, &mut bytes)?;
+        let mut bytes = reader.contents(index, zdebug)?;
+        let first = relocs.partition_point(|&(target, _)| target < index);
+        for &(_, ri) in relocs[first..].iter().take_while(|&&(t, _)| t == index) {
+            reader.relocate(ri, &mut bytes)?;
         }
         match debug.iter_mut().find(|(n, _)| *n == id.name()) {
             Some((_, first)) => first.to_mut().extend_from_slice(&bytes),
@@ -218,52 +237,60 @@ fn build<'data>(src: &dyn Source<'data>) -> std::result::Result<ElfInput<'data>,
     })
 }
 
-/// The contents of section `index`, decompressed.
-fn contents<'data>(
-    src: &dyn Source<'data>,
-    t: &Tables,
-    index: usize,
-    zdebug: bool,
-) -> std::result::Result<Cow<'data, [u8]>, String> {
-    let sh = &t.shdrs[index];
-    let raw = sh.raw(index, src)?;
-    if sh.flags & elf::SHF_COMPRESSED.0 != 0 {
-        let what = sh.label(index);
-        return compress::decompress_chdr(&raw, t.class64, t.little_endian, &what).map(Cow::Owned);
-    }
-    if zdebug {
-        return compress::decompress_zdebug(&raw, &sh.label(index)).map(Cow::Owned);
-    }
-    Ok(raw)
+/// Reads sections of one file, with what is left of the decompression
+/// budget.
+struct Reader<'a, 'data> {
+    src: &'a dyn Source<'data>,
+    t: &'a Tables,
+    budget: u64,
 }
 
-/// Applies every relocation section targeting section `index` to `bytes`.
-fn relocate<'data>(
-    src: &dyn Source<'data>,
-    t: &Tables,
-    index: usize,
-    bytes: &mut Cow<'data, [u8]>,
-) -> std::result::Result<(), String> {
-    let cx = reloc::Context {
-        machine: t.machine,
-        class64: t.class64,
-        little: t.little_endian,
-        values: &t.values,
-    };
-    for (ri, rs) in t.shdrs.iter().enumerate() {
-        let rela = rs.sh_type == elf::SHT_RELA.0;
-        if !(rela || rs.sh_type == elf::SHT_REL.0) || rs.info as usize != index {
-            continue;
+impl<'data> Reader<'_, 'data> {
+    /// The contents of section `index`, decompressed.
+    fn contents(
+        &mut self,
+        index: usize,
+        zdebug: bool,
+    ) -> std::result::Result<Cow<'data, [u8]>, String> {
+        let sh = &self.t.shdrs[index];
+        let raw = sh.raw(index, self.src)?;
+        let compressed = sh.flags & elf::SHF_COMPRESSED.0 != 0;
+        if !compressed && !zdebug {
+            return Ok(raw);
         }
+        let what = sh.label(index);
+        let limit = self.budget.min(compress::MAX_SIZE);
+        let out = if compressed {
+            compress::decompress_chdr(&raw, self.t.class64, self.t.little_endian, limit, &what)?
+        } else {
+            compress::decompress_zdebug(&raw, limit, &what)?
+        };
+        self.budget -= out.len() as u64;
+        Ok(Cow::Owned(out))
+    }
+
+    /// Applies relocation section `ri` to `bytes`.
+    fn relocate(
+        &mut self,
+        ri: usize,
+        bytes: &mut Cow<'data, [u8]>,
+    ) -> std::result::Result<(), String> {
+        let rs = &self.t.shdrs[ri];
         let what = rs.label(ri);
-        if t.symtab != Some(rs.link as usize) {
+        if self.t.symtab != Some(rs.link as usize) {
             return Err(format!(
                 "{what}: its symbol table is section {}, not .symtab",
                 rs.link
             ));
         }
-        let table = contents(src, t, ri, false)?;
-        reloc::apply(bytes.to_mut(), &table, rela, rs.entsize, &cx, &what)?;
+        let cx = reloc::Context {
+            machine: self.t.machine,
+            class64: self.t.class64,
+            little: self.t.little_endian,
+            values: &self.t.values,
+        };
+        let rela = rs.sh_type == elf::SHT_RELA.0;
+        let table = self.contents(ri, false)?;
+        reloc::apply(bytes.to_mut(), &table, rela, rs.entsize, &cx, &what)
     }
-    Ok(())
 }

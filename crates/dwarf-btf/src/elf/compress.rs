@@ -9,9 +9,10 @@
 //! - Legacy GNU `.zdebug_*` sections: the magic `ZLIB`, the uncompressed
 //!   size as 8 big-endian bytes, then a zlib stream.
 //!
-//! The claimed size is checked before anything is allocated: over 4 GiB,
-//! or more than the stream could produce at the format's highest possible
-//! ratio, is refused. A stream that ends short of its claimed size, or
+//! The claimed size is checked before anything is allocated: over 4 GiB
+//! (or what is left of the file's budget, 16 GiB for all its compressed
+//! sections), or more than the stream could produce at the format's
+//! highest possible ratio, is refused. A stream that ends short of its claimed size, or
 //! produces more, is refused too.
 
 use std::io::Read;
@@ -27,11 +28,13 @@ const ZSTD_MAX_RATIO: u64 = 1 << 15;
 /// Headers and trailers of tiny streams.
 const SLACK: u64 = 1024;
 
-/// Decompresses an `SHF_COMPRESSED` section; `what` names it in errors.
+/// Decompresses an `SHF_COMPRESSED` section of at most `limit` bytes;
+/// `what` names it in errors.
 pub(super) fn decompress_chdr(
     data: &[u8],
     class64: bool,
     little: bool,
+    limit: u64,
     what: &str,
 ) -> Result<Vec<u8>, String> {
     let (ch_type, ch_size, header) = if class64 {
@@ -50,8 +53,8 @@ pub(super) fn decompress_chdr(
         ));
     };
     match elf::CompressionType(ch_type) {
-        elf::ELFCOMPRESS_ZLIB => inflate(stream, size, what),
-        elf::ELFCOMPRESS_ZSTD => unzstd(stream, size, what),
+        elf::ELFCOMPRESS_ZLIB => inflate(stream, size, limit, what),
+        elf::ELFCOMPRESS_ZSTD => unzstd(stream, size, limit, what),
         _ => Err(format!(
             "{what}: unknown compression type {ch_type} in its compression header"
         )),
@@ -59,7 +62,7 @@ pub(super) fn decompress_chdr(
 }
 
 /// Decompresses a legacy `.zdebug_*` section.
-pub(super) fn decompress_zdebug(data: &[u8], what: &str) -> Result<Vec<u8>, String> {
+pub(super) fn decompress_zdebug(data: &[u8], limit: u64, what: &str) -> Result<Vec<u8>, String> {
     if data.get(..4) != Some(b"ZLIB") {
         return Err(format!("{what}: .zdebug section without the ZLIB magic"));
     }
@@ -68,15 +71,16 @@ pub(super) fn decompress_zdebug(data: &[u8], what: &str) -> Result<Vec<u8>, Stri
         .and_then(|b| b.try_into().ok())
         .map(u64::from_be_bytes)
         .ok_or_else(|| format!("{what}: truncated .zdebug header"))?;
-    inflate(&data[12..], size, what)
+    inflate(&data[12..], size, limit, what)
 }
 
-/// Refuses a claimed size the stream cannot hold, then allocates it.
-fn output(stream: &[u8], size: u64, ratio: u64, what: &str) -> Result<Vec<u8>, String> {
+/// Refuses a claimed size over `limit` or that the stream cannot hold,
+/// then allocates it.
+fn output(stream: &[u8], size: u64, ratio: u64, limit: u64, what: &str) -> Result<Vec<u8>, String> {
     let possible = (stream.len() as u64)
         .saturating_mul(ratio)
         .saturating_add(SLACK);
-    if size > MAX_SIZE || size > possible {
+    if size > limit || size > possible {
         return Err(format!(
             "{what}: claims {size:#x} uncompressed bytes from a {:#x}-byte stream (absurd)",
             stream.len()
@@ -89,8 +93,8 @@ fn output(stream: &[u8], size: u64, ratio: u64, what: &str) -> Result<Vec<u8>, S
     Ok(out)
 }
 
-fn inflate(stream: &[u8], size: u64, what: &str) -> Result<Vec<u8>, String> {
-    let mut out = output(stream, size, ZLIB_MAX_RATIO, what)?;
+fn inflate(stream: &[u8], size: u64, limit: u64, what: &str) -> Result<Vec<u8>, String> {
+    let mut out = output(stream, size, ZLIB_MAX_RATIO, limit, what)?;
     let mut dec = flate2::read::ZlibDecoder::new(stream);
     (&mut dec)
         .take(size)
@@ -112,8 +116,8 @@ fn inflate(stream: &[u8], size: u64, what: &str) -> Result<Vec<u8>, String> {
     }
 }
 
-fn unzstd(stream: &[u8], size: u64, what: &str) -> Result<Vec<u8>, String> {
-    let mut out = output(stream, size, ZSTD_MAX_RATIO, what)?;
+fn unzstd(stream: &[u8], size: u64, limit: u64, what: &str) -> Result<Vec<u8>, String> {
+    let mut out = output(stream, size, ZSTD_MAX_RATIO, limit, what)?;
     // The decoder refuses windows over 128 MiB (its default limit, which
     // is also zstd's own default for decompression); assemblers use a few
     // MiB whatever the section size.
