@@ -9,16 +9,19 @@
 //! table (and `.symtab_shndx` if present), the debug sections of
 //! [`DEBUG_SECTIONS`] and, in `ET_REL` files, the relocation sections that
 //! target them. [`ElfInput::open`] reads those ranges from the file one by
-//! one (a Debian `vmlinux` with DWARF is about 600 MB, of which about
-//! 250 MB are read); [`ElfInput::parse`] borrows them from a slice and
-//! copies only the sections it has to change.
+//! one: of Debian 6.1's 590 MB `vmlinux`, 189 MB of debug sections (164 MB
+//! of `.debug_info`) and the 5 MB of `.symtab`/`.strtab`; it opens in
+//! 0.3 s (0.8 s from a cold page cache) at 195 MiB peak RSS.
+//! [`ElfInput::parse`] borrows the ranges from a slice and copies only the
+//! sections it has to change.
 //!
 //! # Compressed sections
 //!
 //! `SHF_COMPRESSED` sections (zlib or zstd, `Elf32_Chdr`/`Elf64_Chdr`) and
 //! legacy GNU `.zdebug_*` sections (zlib) are decompressed; a claimed size
-//! over 4 GiB, larger than the stream could hold, or that the stream does
-//! not produce exactly, is an error (module `compress`).
+//! over 4 GiB (16 GiB for all of a file's sections), larger than the
+//! stream could hold, or that the stream does not produce exactly, is an
+//! error (module `compress`).
 //!
 //! # Relocation
 //!
@@ -42,7 +45,13 @@
 //! - MIPS relocations (three types per entry) and other machines than the
 //!   ones above are refused when a debug section has relocations.
 //! - Split DWARF (`.dwo`, `.debug_*.dwo`) and `.gnu_debugaltlink`
-//!   (`DW_FORM_GNU_strp_alt`) are not read.
+//!   (`DW_FORM_GNU_strp_alt`) are not read; nor are whole-file compressed
+//!   modules (`.ko.xz`, `.ko.zst`): decompress them first.
+//! - The relocations of sections not read here (`.debug_loclists`,
+//!   `.debug_rnglists`, `.debug_frame`) are not applied, so their types
+//!   (RISC-V `SET_ULEB128` ...) do not matter.
+//! - TLS offsets in location expressions (`DTPOFF`, `DTPREL`, `TLS_LDO`)
+//!   get `S + A`, the variable's offset in the object's TLS section.
 //!
 //! # Example
 //!
