@@ -1,15 +1,82 @@
 //! The ELF facts the encoder needs: the debug sections (as gimli names
-//! them), the symbol table and the section headers.
+//! them), decompressed and, in relocatable files, relocated; the symbol
+//! table; the section headers.
 //!
-//! Minimal version: executables (`vmlinux`) with uncompressed debug
-//! sections. Relocatable objects (`.ko`) and compressed sections are not
-//! handled yet.
+//! # What is read
+//!
+//! Only what these need, whatever the file's size: the ELF header, the
+//! section header table and its name table, `.symtab` with its string
+//! table (and `.symtab_shndx` if present), the debug sections of
+//! [`DEBUG_SECTIONS`] and, in `ET_REL` files, the relocation sections that
+//! target them. [`ElfInput::open`] reads those ranges from the file one by
+//! one: of Debian 6.1's 590 MB `vmlinux`, 189 MB of debug sections (164 MB
+//! of `.debug_info`) and the 5 MB of `.symtab`/`.strtab`; it opens in
+//! 0.3 s (0.8 s from a cold page cache) at 195 MiB peak RSS.
+//! [`ElfInput::parse`] borrows the ranges from a slice and copies only the
+//! sections it has to change.
+//!
+//! # Compressed sections
+//!
+//! `SHF_COMPRESSED` sections (zlib or zstd, `Elf32_Chdr`/`Elf64_Chdr`) and
+//! legacy GNU `.zdebug_*` sections (zlib) are decompressed; a claimed size
+//! over 4 GiB (16 GiB for all of a file's sections), larger than the
+//! stream could hold, or that the stream does not produce exactly, is an
+//! error (module `compress`).
+//!
+//! # Relocation
+//!
+//! In `ET_REL` files (kernel modules, `gcc -c` objects) the `SHT_RELA` and
+//! `SHT_REL` sections whose `sh_info` is a debug section read here are
+//! applied to its (decompressed) bytes as libdw and llvm-dwarfdump do:
+//! `S + A` (PC-relative: `S + A - P`; RISC-V and LoongArch `ADD`/`SUB`
+//! pairs: in place ± `S + A`), `S` the symbol's `st_value`, written in the
+//! file's byte order with the relocation's width. Machines: x86-64, i386,
+//! AArch64, Arm, RISC-V, LoongArch, s390x, PowerPC (32 and 64); the types
+//! known are those that appear in debug sections (module `reloc`).
+//! Executables and shared objects (`vmlinux`) are not relocated, even if
+//! they carry `.rela.debug_*` (`--emit-relocs`): their linker applied them.
+//!
+//! # Limits
+//!
+//! - A debug section that appears more than once (`.debug_types` in COMDAT
+//!   groups with `-fdebug-types-section`) is concatenated in section order,
+//!   as a linker without COMDAT folding would; duplicate groups are not
+//!   removed.
+//! - MIPS relocations (three types per entry) and other machines than the
+//!   ones above are refused when a debug section has relocations.
+//! - Split DWARF (`.dwo`, `.debug_*.dwo`) and `.gnu_debugaltlink`
+//!   (`DW_FORM_GNU_strp_alt`) are not read; nor are whole-file compressed
+//!   modules (`.ko.xz`, `.ko.zst`): decompress them first.
+//! - The relocations of sections not read here (`.debug_loclists`,
+//!   `.debug_rnglists`, `.debug_frame`) are not applied, so their types
+//!   (RISC-V `SET_ULEB128` ...) do not matter.
+//! - TLS offsets in location expressions (`DTPOFF`, `DTPREL`, `TLS_LDO`)
+//!   get `S + A`, the variable's offset in the object's TLS section.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use dwarf_btf::elf::ElfInput;
+//! let elf = ElfInput::open(std::path::Path::new("tcp_bbr.ko"))?;
+//! let info = elf.debug_section(gimli::SectionId::DebugInfo);
+//! println!("{} bytes of .debug_info, {} symbols", info.len(), elf.symbols.len());
+//! # Ok::<(), dwarf_btf::Error>(())
+//! ```
+
+mod compress;
+mod reloc;
+mod source;
+mod table;
 
 use std::borrow::Cow;
+use std::fmt;
+use std::path::Path;
 
-use object::{Object, ObjectKind, ObjectSection, ObjectSymbol, SectionIndex, SymbolKind};
+use object::elf;
 
 use crate::{Error, Result};
+use source::{FileSource, SliceSource, Source};
+use table::Tables;
 
 /// One symbol of `.symtab`.
 #[derive(Debug, Clone)]
@@ -20,11 +87,12 @@ pub struct Symbol {
     pub value: u64,
     /// `st_size`.
     pub size: u64,
-    /// `STT_FUNC`.
+    /// `STT_FUNC` (exactly: not `STT_GNU_IFUNC`).
     pub is_function: bool,
-    /// `STT_OBJECT`.
+    /// `STT_OBJECT` (exactly: not `STT_COMMON` nor `STT_TLS`).
     pub is_object: bool,
-    /// The section it is defined in (`st_shndx`), if any.
+    /// The section it is defined in (`st_shndx`, or its `.symtab_shndx`
+    /// entry), if it is a section index (not undefined, absolute, common).
     pub section: Option<usize>,
 }
 
@@ -37,28 +105,47 @@ pub struct SectionInfo {
     pub name: String,
     /// `sh_addr`.
     pub address: u64,
-    /// `sh_size`.
+    /// `sh_size` (as stored: compressed size for a compressed section).
     pub size: u64,
 }
 
 /// An ELF file read for DWARF.
-#[derive(Debug)]
 pub struct ElfInput<'data> {
     /// Little-endian file.
     pub little_endian: bool,
     /// `ET_REL` (a kernel module or an object file).
     pub is_rel: bool,
-    /// Every section header.
+    /// `e_machine` (62 for x86-64: `object::elf::EM_X86_64`).
+    pub machine: u16,
+    /// Every section header but the null one (index 0), in table order.
     pub sections: Vec<SectionInfo>,
-    /// Every symbol of `.symtab`, in table order.
+    /// Every symbol of `.symtab` but the null one, in table order
+    /// (`symbols[i]` is symbol index `i + 1`).
     pub symbols: Vec<Symbol>,
     debug: Vec<(&'static str, Cow<'data, [u8]>)>,
+}
+
+impl fmt::Debug for ElfInput<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let debug: Vec<(&str, usize)> = self.debug.iter().map(|(n, b)| (*n, b.len())).collect();
+        f.debug_struct("ElfInput")
+            .field("little_endian", &self.little_endian)
+            .field("is_rel", &self.is_rel)
+            .field("machine", &self.machine)
+            .field("sections", &self.sections.len())
+            .field("symbols", &self.symbols.len())
+            .field("debug", &debug)
+            .finish()
+    }
 }
 
 /// The debug sections read (the ones BTF encoding needs).
 pub const DEBUG_SECTIONS: &[gimli::SectionId] = &[
     gimli::SectionId::DebugInfo,
     gimli::SectionId::DebugAbbrev,
+    // gimli's `Dwarf::unit` parses the unit's line program header
+    // (`DW_AT_stmt_list`) and fails without this section.
+    gimli::SectionId::DebugLine,
     gimli::SectionId::DebugStr,
     gimli::SectionId::DebugLineStr,
     gimli::SectionId::DebugStrOffsets,
@@ -67,49 +154,14 @@ pub const DEBUG_SECTIONS: &[gimli::SectionId] = &[
 ];
 
 impl<'data> ElfInput<'data> {
-    /// Reads `data` as an ELF file.
+    /// Reads `data` as an ELF file. Sections that need no change
+    /// (uncompressed, not relocated) are borrowed from `data`.
     pub fn parse(data: &'data [u8]) -> Result<ElfInput<'data>> {
-        let file = object::File::parse(data).map_err(|e| Error::Elf(e.to_string()))?;
-        let is_rel = file.kind() == ObjectKind::Relocatable;
-        let mut sections = Vec::new();
-        let mut debug = Vec::new();
-        for s in file.sections() {
-            let name = s.name().map_err(|e| Error::Elf(e.to_string()))?;
-            sections.push(SectionInfo {
-                index: s.index().0,
-                name: name.to_owned(),
-                address: s.address(),
-                size: s.size(),
-            });
-            if let Some(id) = DEBUG_SECTIONS.iter().find(|id| id.name() == name) {
-                let bytes = s
-                    .data()
-                    .map_err(|e| Error::Elf(format!("section {name}: {e}")))?;
-                debug.push((id.name(), Cow::Borrowed(bytes)));
-            }
-        }
-        let mut symbols = Vec::new();
-        for sym in file.symbols() {
-            let name = sym.name().unwrap_or("").to_owned();
-            symbols.push(Symbol {
-                name,
-                value: sym.address(),
-                size: sym.size(),
-                is_function: sym.kind() == SymbolKind::Text,
-                is_object: sym.kind() == SymbolKind::Data,
-                section: sym.section_index().map(|SectionIndex(i)| i),
-            });
-        }
-        Ok(ElfInput {
-            little_endian: file.is_little_endian(),
-            is_rel,
-            sections,
-            symbols,
-            debug,
-        })
+        build(&SliceSource(data)).map_err(Error::Elf)
     }
 
-    /// The bytes of a debug section (empty if absent).
+    /// The bytes of a debug section (empty if absent): decompressed, and
+    /// relocated in an `ET_REL` file.
     pub fn debug_section(&self, id: gimli::SectionId) -> &[u8] {
         self.debug
             .iter()
@@ -121,5 +173,133 @@ impl<'data> ElfInput<'data> {
     /// The section header named `name`.
     pub fn section_by_name(&self, name: &str) -> Option<&SectionInfo> {
         self.sections.iter().find(|s| s.name == name)
+    }
+}
+
+impl ElfInput<'static> {
+    /// Opens the ELF file at `path`, reading only the ranges needed (see
+    /// the module documentation), each into its own buffer.
+    pub fn open(path: &Path) -> Result<ElfInput<'static>> {
+        let at = |e: String| Error::Elf(format!("{}: {e}", path.display()));
+        let file = std::fs::File::open(path).map_err(|e| at(e.to_string()))?;
+        let src = FileSource::new(file).map_err(|e| at(e.to_string()))?;
+        build(&src).map_err(at)
+    }
+}
+
+/// The debug section `name` stands for, and whether it is a legacy
+/// `.zdebug_*` one.
+fn debug_id(name: &str) -> Option<(gimli::SectionId, bool)> {
+    let (plain, zdebug) = match name.strip_prefix(".zdebug_") {
+        Some(rest) => (format!(".debug_{rest}"), true),
+        None => (name.to_owned(), false),
+    };
+    DEBUG_SECTIONS
+        .iter()
+        .find(|id| id.name() == plain)
+        .map(|&id| (id, zdebug))
+}
+
+/// Every compressed section together may not claim more than this.
+const TOTAL_DECOMPRESSED: u64 = 16 << 30;
+
+fn build<'data>(src: &dyn Source<'data>) -> std::result::Result<ElfInput<'data>, String> {
+    let t = table::read(src)?;
+    let is_rel = t.e_type == elf::ET_REL.0;
+    // Relocation sections by the section they apply to, in table order.
+    let mut relocs: Vec<(usize, usize)> = Vec::new();
+    if is_rel {
+        for (ri, rs) in t.shdrs.iter().enumerate() {
+            if rs.sh_type == elf::SHT_RELA.0 || rs.sh_type == elf::SHT_REL.0 {
+                relocs.push((rs.info as usize, ri));
+            }
+        }
+        relocs.sort_unstable();
+    }
+    let mut reader = Reader {
+        src,
+        t: &t,
+        budget: TOTAL_DECOMPRESSED,
+    };
+    let mut debug: Vec<(&'static str, Cow<'data, [u8]>)> = Vec::new();
+    for (index, sh) in t.shdrs.iter().enumerate().skip(1) {
+        let Some((id, zdebug)) = debug_id(&sh.name) else {
+            continue;
+        };
+        let mut bytes = reader.contents(index, zdebug)?;
+        let first = relocs.partition_point(|&(target, _)| target < index);
+        for &(_, ri) in relocs[first..].iter().take_while(|&&(t, _)| t == index) {
+            reader.relocate(ri, &mut bytes)?;
+        }
+        match debug.iter_mut().find(|(n, _)| *n == id.name()) {
+            Some((_, first)) => first.to_mut().extend_from_slice(&bytes),
+            None => debug.push((id.name(), bytes)),
+        }
+    }
+    Ok(ElfInput {
+        little_endian: t.little_endian,
+        is_rel,
+        machine: t.machine,
+        sections: t.section_infos(),
+        symbols: t.symbols,
+        debug,
+    })
+}
+
+/// Reads sections of one file, with what is left of the decompression
+/// budget.
+struct Reader<'a, 'data> {
+    src: &'a dyn Source<'data>,
+    t: &'a Tables,
+    budget: u64,
+}
+
+impl<'data> Reader<'_, 'data> {
+    /// The contents of section `index`, decompressed.
+    fn contents(
+        &mut self,
+        index: usize,
+        zdebug: bool,
+    ) -> std::result::Result<Cow<'data, [u8]>, String> {
+        let sh = &self.t.shdrs[index];
+        let raw = sh.raw(index, self.src)?;
+        let compressed = sh.flags & elf::SHF_COMPRESSED.0 != 0;
+        if !compressed && !zdebug {
+            return Ok(raw);
+        }
+        let what = sh.label(index);
+        let limit = self.budget.min(compress::MAX_SIZE);
+        let out = if compressed {
+            compress::decompress_chdr(&raw, self.t.class64, self.t.little_endian, limit, &what)?
+        } else {
+            compress::decompress_zdebug(&raw, limit, &what)?
+        };
+        self.budget -= out.len() as u64;
+        Ok(Cow::Owned(out))
+    }
+
+    /// Applies relocation section `ri` to `bytes`.
+    fn relocate(
+        &mut self,
+        ri: usize,
+        bytes: &mut Cow<'data, [u8]>,
+    ) -> std::result::Result<(), String> {
+        let rs = &self.t.shdrs[ri];
+        let what = rs.label(ri);
+        if self.t.symtab != Some(rs.link as usize) {
+            return Err(format!(
+                "{what}: its symbol table is section {}, not .symtab",
+                rs.link
+            ));
+        }
+        let cx = reloc::Context {
+            machine: self.t.machine,
+            class64: self.t.class64,
+            little: self.t.little_endian,
+            values: &self.t.values,
+        };
+        let rela = rs.sh_type == elf::SHT_RELA.0;
+        let table = self.contents(ri, false)?;
+        reloc::apply(bytes.to_mut(), &table, rela, rs.entsize, &cx, &what)
     }
 }
