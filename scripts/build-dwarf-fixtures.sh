@@ -22,7 +22,9 @@
 #   vmlinux-clang-dwarf5  clang-19 -O2 -gdwarf-5, no mcount records (clang has
 #                         no -mrecord-mcount; the kernel uses objtool there)
 #   module-gcc-dwarf5.o   like a module: gcc -c -gdwarf-5 (mcount flags as
-#                         above) of mod_main.c and mod_extra.c, ld -r
+#                         above) of mod_noint.c (first: a CU without int),
+#                         mod_main.c and mod_extra.c,
+#                         ld -r
 #   module-gcc-dwarf4.o   the same with -gdwarf-4
 #   complex-gcc-dwarf5.o  gcc -c -gdwarf-5 of complex.c (_Complex types,
 #                         which pahole 1.24 refuses)
@@ -83,7 +85,7 @@ build_vmlinux() {
 build_module() {
     local name=$1 dwarf=$2 cu objs=()
     mkdir -p "$tmp/$name"
-    for cu in mod_main mod_extra; do
+    for cu in mod_noint mod_main mod_extra; do
         "$GCC" "${COMMON[@]}" "${MCOUNT[@]}" -std=gnu11 "$dwarf" \
             -c "$src/$cu.c" -o "$tmp/$name/$cu.o"
         objs+=("$tmp/$name/$cu.o")
