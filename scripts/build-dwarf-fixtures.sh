@@ -60,7 +60,9 @@ build_vmlinux() {
     local -a extra=()
     [[ $mcount == yes ]] && extra=("${MCOUNT[@]}")
     mkdir -p "$tmp/$name"
-    "$cc" "$dwarf" -c "$src/start.S" -o "$tmp/$name/start.o"
+    local -a asmmap=(-Wa,--debug-prefix-map="$PWD"=.)
+    [[ $cc == "$CLANG" ]] && asmmap=(-fdebug-prefix-map="$PWD"=.)
+    "$cc" "$dwarf" "${asmmap[@]}" -c "$src/start.S" -o "$tmp/$name/start.o"
     objs+=("$tmp/$name/start.o")
     for cu in "${CUS[@]}"; do
         # shellcheck disable=SC2046
