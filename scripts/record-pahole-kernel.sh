@@ -25,6 +25,7 @@
 #   vmlinux.j1.btf       -j run 1
 #   vmlinux.j2.btf       -j run 2
 #   *.time               /usr/bin/time -v output of each run
+#   *.load               /proc/loadavg before each run (the machine is shared)
 #   modules/NAME.btf         over DIR/vmlinux.BTF (the kernel's BTF, as the
 #                            kernel build does; compare with
 #                            DIR/modules/NAME.shipped.BTF)
@@ -51,10 +52,12 @@ run_pahole() {
     local dst=$1; shift
     if [[ ${REUSE:-0} == 1 && -s $dst && -s $dst.time ]]; then return 0; fi
     rm -f "$dst"
+    echo "loadavg before: $(cut -d' ' -f1-3 /proc/loadavg)" > "$dst.load"
     echo "pahole ${FLAGS[*]} $* -> $dst" >&2
     /usr/bin/time -v -o "$dst.time" pahole "${FLAGS[@]}" --btf_encode_detached="$dst" "$@" \
         > "$dst.log" 2>&1
     [[ -s $dst ]] || { echo "pahole wrote no $dst (see $dst.log)" >&2; exit 1; }
+    chmod 644 "$dst"
 }
 
 mapfile -t modules < <(cut -d' ' -f1 "$DIR/modules.list")
@@ -69,13 +72,19 @@ for m in "${modules[@]}"; do
     run_pahole "$out/modules/$m.over-pahole.btf" --btf_base "$out/vmlinux.btf" "$DIR/modules/$m.ko"
 done
 
-# time_line NAME FILE.time: wall seconds and max RSS of one run
+# time_line NAME FILE.time: wall, user and system seconds, CPU share and
+# max RSS of one run
 time_line() {
-    local wall rss
+    local wall rss user sys cpu
     wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$2" |
         awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }')
+    user=$(sed -n 's/.*User time (seconds): //p' "$2")
+    sys=$(sed -n 's/.*System time (seconds): //p' "$2")
+    cpu=$(sed -n 's/.*Percent of CPU this job got: //p' "$2" | tr -d '%')
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$2")
-    echo "time $1 wall_s $wall max_rss_kib $rss"
+    local load=unknown
+    [[ -f ${2%.time}.load ]] && load=$(awk '{print $3}' "${2%.time}.load")
+    echo "time $1 wall_s $wall user_s $user sys_s $sys cpu_pct $cpu max_rss_kib $rss load1_before $load"
 }
 equal() { if cmp -s "$2" "$3"; then echo "compare $1 equal"; else echo "compare $1 differ"; fi; }
 # graph NAME A B [BASE]: scripts/btf-graph-compare.py --oneline verdict
