@@ -15,7 +15,8 @@
 #                         section (percpu.ld), and like the kernel's ftrace build
 #                         (-pg -mfentry -mrecord-mcount -mnop-mcount, entries
 #                         collected between __start_mcount_loc and
-#                         __stop_mcount_loc by mcount.ld)
+#                         __stop_mcount_loc by mcount.ld), linked with
+#                         --emit-relocs as x86 vmlinux is (.rela.debug_*)
 #   vmlinux-gcc-dwarf5    the same with -gdwarf-5, plus the Rust CU
 #                         rust/rust_cu.rs (rustc --emit=obj -g)
 #   vmlinux-gcc-nomcount  -gdwarf-5 without -pg (no mcount records)
@@ -77,7 +78,9 @@ build_vmlinux() {
         objs+=("$tmp/$name/rust_cu.o")
     fi
     ldflags=(-Wl,-T,"$src/percpu.ld")
-    [[ $mcount == yes ]] && ldflags+=(-Wl,-T,"$src/mcount.ld")
+    # Kernel-like builds keep relocations (x86 vmlinux is linked with
+    # --emit-relocs), so the executable also has .rela.debug_* sections.
+    [[ $mcount == yes ]] && ldflags+=(-Wl,-T,"$src/mcount.ld" -Wl,--emit-relocs)
     "$GCC" -nostdlib -static -no-pie -Wl,--build-id=none "${ldflags[@]}" \
         "${objs[@]}" -o "$bin/$name"
     echo "$bin/$name: $(stat -c %s "$bin/$name") bytes"

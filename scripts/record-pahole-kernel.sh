@@ -104,6 +104,7 @@ section() { echo "== $1"; shift; "$sum" "$@"; echo "bytes $(stat -c %s "$1")"; }
     echo "machine $(uname -r) $(nproc) cpus"
     echo "flags ${FLAGS[*]} --btf_encode_detached=OUT [--btf_base BASE] (+ -j for the j runs)"
     while read -r sha name; do echo "package $name sha256 $sha"; done < "$DIR/packages.sha256"
+    echo "input vmlinux bytes $(stat -L -c %s "$DIR/vmlinux") debug_info_bytes $((16#$(readelf -SW "$DIR/vmlinux" | sed 's/^ *\[ */[/' | awk '$2 == ".debug_info" {print $6}')))"
     section vmlinux.pahole "$out/vmlinux.btf"
     section vmlinux.pahole.run2 "$out/vmlinux.run2.btf"
     section vmlinux.pahole.j1 "$out/vmlinux.j1.btf"
