@@ -27,6 +27,10 @@
 #                         mod_main.c and mod_extra.c,
 #                         ld -r
 #   module-gcc-dwarf4.o   the same with -gdwarf-4
+#   vmlinux-gcc-nosymtab  vmlinux-gcc-nomcount without .symtab/.strtab
+#                         (objcopy --strip-all --keep-section='.debug_*')
+#   vmlinux-gcc-zlib      vmlinux-gcc-nomcount, debug sections zlib-compressed
+#   module-gcc-zlib.o     module-gcc-dwarf5.o, debug sections zlib-compressed
 #   complex-gcc-dwarf5.o  gcc -c -gdwarf-5 of complex.c (_Complex types,
 #                         which pahole 1.24 refuses)
 # Flags per CU: enums_short.c adds -fshort-enums, unnamed.c -std=gnu2x;
@@ -105,6 +109,11 @@ build_vmlinux vmlinux-gcc-nomcount "$GCC" -gdwarf-5 no no
 build_vmlinux vmlinux-clang-dwarf5 "$CLANG" -gdwarf-5 no no
 build_module module-gcc-dwarf5 -gdwarf-5
 build_module module-gcc-dwarf4 -gdwarf-4
+# Derived with objcopy (binutils 2.40): no symbol table; zlib-compressed
+# debug sections (SHF_COMPRESSED) in an executable and in a relocatable file.
+objcopy --strip-all --keep-section='.debug_*' "$bin/vmlinux-gcc-nomcount" "$bin/vmlinux-gcc-nosymtab"
+objcopy --compress-debug-sections=zlib "$bin/vmlinux-gcc-nomcount" "$bin/vmlinux-gcc-zlib"
+objcopy --compress-debug-sections=zlib "$bin/module-gcc-dwarf5.o" "$bin/module-gcc-zlib.o"
 # pahole 1.24 refuses DW_ATE_complex_float: an object of its own.
 "$GCC" "${COMMON[@]}" -std=gnu11 -gdwarf-5 -c "$src/complex.c" -o "$bin/complex-gcc-dwarf5.o"
 

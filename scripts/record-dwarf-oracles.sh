@@ -12,10 +12,12 @@
 #   NAME.log      pahole's stdout and stderr (warnings), when not empty
 # Outputs:
 #   vmlinux-gcc-dwarf4, vmlinux-gcc-dwarf5, vmlinux-gcc-nomcount,
-#   vmlinux-clang-dwarf5              the executables alone
+#   vmlinux-clang-dwarf5, vmlinux-gcc-nosymtab,
+#   vmlinux-gcc-zlib                  the executables alone
 #   vmlinux-gcc-dwarf5.with-rust      the same input without
 #                                     --lang_exclude=rust
-#   module-gcc-dwarf5, module-gcc-dwarf4   the relocatable objects alone
+#   module-gcc-dwarf5, module-gcc-dwarf4,
+#   module-gcc-zlib                   the relocatable objects alone
 #   module-gcc-dwarf5.split           module-gcc-dwarf5.o over
 #                                     vmlinux-gcc-dwarf5.btf
 #   module-gcc-dwarf4.split           module-gcc-dwarf4.o over
@@ -48,11 +50,12 @@ record() {
     echo "$name: $(head -n1 "$out/$name.summary")"
 }
 
-for v in vmlinux-gcc-dwarf4 vmlinux-gcc-dwarf5 vmlinux-gcc-nomcount vmlinux-clang-dwarf5; do
+for v in vmlinux-gcc-dwarf4 vmlinux-gcc-dwarf5 vmlinux-gcc-nomcount vmlinux-clang-dwarf5 \
+         vmlinux-gcc-nosymtab vmlinux-gcc-zlib; do
     record "$v" "$bin/$v"
 done
 record vmlinux-gcc-dwarf5.with-rust "$bin/vmlinux-gcc-dwarf5" "" -J --btf_gen_floats
-for m in module-gcc-dwarf5 module-gcc-dwarf4; do
+for m in module-gcc-dwarf5 module-gcc-dwarf4 module-gcc-zlib; do
     record "$m" "$bin/$m.o"
 done
 record module-gcc-dwarf5.split "$bin/module-gcc-dwarf5.o" vmlinux-gcc-dwarf5
