@@ -87,11 +87,12 @@ time_line() {
     echo "time $1 wall_s $wall user_s $user sys_s $sys cpu_pct $cpu max_rss_kib $rss load1_before $load"
 }
 equal() { if cmp -s "$2" "$3"; then echo "compare $1 equal"; else echo "compare $1 differ"; fi; }
-# graph NAME A B [BASE]: scripts/btf-graph-compare.py --oneline verdict
+# graph NAME A B [BASE_A [BASE_B]]: scripts/btf-graph-compare.py --oneline
+# verdict (BASE_B defaults to BASE_A)
 graph() {
-    local name=$1 a=$2 b=$3 base=${4:-}
+    local name=$1 a=$2 b=$3 base_a=${4:-} base_b=${5:-${4:-}}
     local -a bases=()
-    [[ -n $base ]] && bases=(--base-a "$base" --base-b "$base")
+    [[ -n $base_a ]] && bases=(--base-a "$base_a" --base-b "$base_b")
     echo "graph $name $("$repo/scripts/btf-graph-compare.py" "$a" "$b" "${bases[@]}" --oneline || true)"
 }
 section() { echo "== $1"; shift; "$sum" "$@"; echo "bytes $(stat -c %s "$1")"; }
@@ -128,6 +129,8 @@ section() { echo "== $1"; shift; "$sum" "$@"; echo "bytes $(stat -c %s "$1")"; }
         echo "== comparisons and times"
         equal "module.$m.pahole module.$m.shipped" "$out/modules/$m.btf" "$DIR/modules/$m.shipped.BTF"
         graph "module.$m.pahole module.$m.shipped" "$out/modules/$m.btf" "$DIR/modules/$m.shipped.BTF" "$DIR/vmlinux.BTF"
+        graph "module.$m.over-pahole module.$m.shipped" "$out/modules/$m.over-pahole.btf" \
+            "$DIR/modules/$m.shipped.BTF" "$out/vmlinux.btf" "$DIR/vmlinux.BTF"
         time_line "module.$m.pahole" "$out/modules/$m.btf.time"
     done
 } > "$summary_file"
