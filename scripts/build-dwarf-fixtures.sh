@@ -10,7 +10,7 @@
 # Outputs (fixtures/dwarf/bin/):
 #   vmlinux-gcc-dwarf4    executable like vmlinux: -nostdlib -static, _start
 #                         in start.S, CUs main base aggr aggr2 enums
-#                         enums_short funcs funcs2 unnamed locals, built
+#                         enums_short funcs funcs2 unnamed locals tags, built
 #                         -gdwarf-4, .data..percpu kept as its own output
 #                         section (percpu.ld), and like the kernel's ftrace build
 #                         (-pg -mfentry -mrecord-mcount -mnop-mcount, entries
@@ -49,7 +49,7 @@ COMMON=(-O2 -ffreestanding -fno-pie -fno-stack-protector -fno-common
         -fno-asynchronous-unwind-tables -fno-omit-frame-pointer
         -fdebug-prefix-map="$PWD"=.)
 MCOUNT=(-pg -mfentry -mrecord-mcount -mnop-mcount)
-CUS=(main base aggr aggr2 enums enums_short funcs funcs2 unnamed locals)
+CUS=(main base aggr aggr2 enums enums_short funcs funcs2 unnamed locals tags)
 
 cu_flags() {
     case $1 in
