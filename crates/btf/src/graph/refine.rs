@@ -183,3 +183,60 @@ pub(crate) fn reverse_edges(g: &Graph<'_, '_, '_>) -> (Vec<u32>, Vec<u32>) {
     }
     (deg, rev)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::intern::Interner;
+    use crate::Btf;
+
+    /// Moore's algorithm without the worklist: every node, every round,
+    /// until the number of classes stops growing.
+    fn naive(g: &Graph<'_, '_, '_>) -> Vec<u32> {
+        let fixed = g.fixed as usize;
+        let mut cls: Vec<u32> = (0..g.fixed)
+            .chain(g.shape.iter().map(|&s| g.fixed + s))
+            .collect();
+        let mut count = 0;
+        loop {
+            let mut intern = Interner::with_capacity(g.len());
+            let mut next = cls.clone();
+            for i in 0..g.len() {
+                let mut w = vec![cls[fixed + i]];
+                w.extend(g.refs_of(i).iter().map(|&r| cls[r as usize]));
+                next[fixed + i] = g.fixed + intern.intern(&w);
+            }
+            cls = next;
+            if intern.len() == count {
+                return cls;
+            }
+            count = intern.len();
+        }
+    }
+
+    /// Same partition: the map between class numbers is one-to-one.
+    fn same_partition(x: &[u32], y: &[u32]) -> bool {
+        let mut xy = std::collections::HashMap::new();
+        let mut yx = std::collections::HashMap::new();
+        x.iter()
+            .zip(y)
+            .all(|(&p, &q)| *xy.entry(p).or_insert(q) == q && *yx.entry(q).or_insert(p) == p)
+    }
+
+    fn kernel(name: &str) -> Vec<u8> {
+        let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/kernels/");
+        std::fs::read(format!("{p}{name}")).unwrap()
+    }
+
+    #[test]
+    fn worklist_rounds_give_moores_partition() {
+        let (da, db) = (kernel("x86_64-6.1.btf"), kernel("x86_64-6.12.btf"));
+        let (a, b) = (Btf::parse(&da[..]).unwrap(), Btf::parse(&db[..]).unwrap());
+        let g = Graph::build(&a, &b).unwrap();
+        let fast = refine(&g);
+        let slow = naive(&g);
+        assert!(same_partition(&fast.cls, &slow));
+        let distinct: std::collections::HashSet<_> = fast.cls[g.fixed as usize..].iter().collect();
+        assert_eq!(distinct.len(), 184406);
+    }
+}
