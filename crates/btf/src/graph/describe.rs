@@ -171,7 +171,7 @@ pub(crate) fn describe(btf: &Btf<'_>, id: TypeId) -> String {
 
 fn desc_into(btf: &Btf<'_>, id: TypeId, depth: u32, out: &mut String) {
     let Some(t) = btf.type_by_id(id) else {
-        out.push_str("?");
+        out.push('?');
         return;
     };
     if depth == 0 {

@@ -173,9 +173,9 @@ pub(crate) fn explain(g: &Graph<'_, '_, '_>, c: &Classes) -> GraphDiff {
     // that references a type without an equal (a pointer to a new struct)
     // is new because of it: a dependent.
     let finder = root.contains(&true).then(|| Counterparts::new(g, &facts));
-    let mut found: Vec<(usize, Option<usize>, Option<(Kind, String)>)> = Vec::new();
-    for i in 0..n {
-        let Some(finder) = finder.as_ref().filter(|_| root[i]) else {
+    let mut found: Vec<Found> = Vec::new();
+    for (i, is_root) in root.iter_mut().enumerate() {
+        let Some(finder) = finder.as_ref().filter(|_| *is_root) else {
             continue;
         };
         let (cp, via) = finder.find(i);
@@ -184,7 +184,7 @@ pub(crate) fn explain(g: &Graph<'_, '_, '_>, c: &Classes) -> GraphDiff {
             .iter()
             .any(|&s| facts.node(s).is_some_and(|j| !facts.matched[j]));
         if cp.is_none() && g.name[i] == 0 && through {
-            root[i] = false;
+            *is_root = false;
         } else {
             found.push((i, cp, via));
         }
@@ -192,7 +192,7 @@ pub(crate) fn explain(g: &Graph<'_, '_, '_>, c: &Classes) -> GraphDiff {
 
     let (mut only_a, mut only_b) = (Vec::new(), Vec::new());
     let (mut dependents_a, mut dependents_b) = (Vec::new(), Vec::new());
-    for i in 0..n {
+    for (i, &is_root) in root.iter().enumerate() {
         if facts.matched[i] {
             continue;
         }
@@ -202,7 +202,7 @@ pub(crate) fn explain(g: &Graph<'_, '_, '_>, c: &Classes) -> GraphDiff {
             Side::B => (&mut only_b, &mut dependents_b),
         };
         only.push(id);
-        if !root[i] {
+        if !is_root {
             deps.push(id);
         }
     }
@@ -256,6 +256,9 @@ pub(crate) fn explain(g: &Graph<'_, '_, '_>, c: &Classes) -> GraphDiff {
         rounds: c.rounds,
     }
 }
+
+/// A root, its counterpart, the named type it was found through.
+type Found = (usize, Option<usize>, Option<(Kind, String)>);
 
 /// The name of node `i` (`""` when anonymous).
 pub(crate) fn type_name(g: &Graph<'_, '_, '_>, i: usize) -> String {
