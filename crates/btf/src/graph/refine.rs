@@ -21,6 +21,10 @@ use hashbrown::HashTable;
 use super::build::Graph;
 use super::intern::fmix;
 
+/// Classes up to this size are split by comparing with each part's
+/// representative instead of hashing.
+const SMALL_CLASS: usize = 8;
+
 /// The result of refinement: a class per slot (fixed slots are their own
 /// class), the number of classes, and how many rounds it took.
 pub(crate) struct Classes {
@@ -75,26 +79,45 @@ pub(crate) fn refine(g: &Graph<'_, '_, '_>) -> Classes {
         split.clear();
         for &c in &dirty {
             is_dirty[c as usize] = false;
-            table.clear();
             reps.clear();
             let first_move = moves.len();
-            for &node in &members[c as usize] {
+            let m = &members[c as usize];
+            // Small classes (most: a type and its copy) compare against
+            // each part's representative; large ones hash.
+            let small = m.len() <= SMALL_CLASS;
+            if !small {
+                table = HashTable::with_capacity(m.len());
+            }
+            for &node in m {
                 let r = g.refs_of(node as usize);
-                let h = sig_hash(&cls, r);
-                let found = table
-                    .find(h, |&p| {
-                        same_sig(&cls, r, g.refs_of(reps[p as usize] as usize))
-                    })
-                    .copied();
-                let part = match found {
-                    Some(p) => p,
-                    None => {
-                        let p = reps.len() as u32;
-                        reps.push(node);
-                        table.insert_unique(h, p, |&p| {
-                            sig_hash(&cls, g.refs_of(reps[p as usize] as usize))
-                        });
-                        p
+                let part = if small {
+                    match reps
+                        .iter()
+                        .position(|&rep| same_sig(&cls, r, g.refs_of(rep as usize)))
+                    {
+                        Some(p) => p as u32,
+                        None => {
+                            reps.push(node);
+                            reps.len() as u32 - 1
+                        }
+                    }
+                } else {
+                    let h = sig_hash(&cls, r);
+                    let found = table
+                        .find(h, |&p| {
+                            same_sig(&cls, r, g.refs_of(reps[p as usize] as usize))
+                        })
+                        .copied();
+                    match found {
+                        Some(p) => p,
+                        None => {
+                            let p = reps.len() as u32;
+                            reps.push(node);
+                            table.insert_unique(h, p, |&p| {
+                                sig_hash(&cls, g.refs_of(reps[p as usize] as usize))
+                            });
+                            p
+                        }
                     }
                 };
                 if part > 0 {
