@@ -328,3 +328,46 @@ fn func_with_another_proto_is_a_root() {
     assert!(d.dependents_a.is_empty() && d.dependents_b.is_empty());
     assert_eq!(d.matched, 6);
 }
+
+fn oracle(name: &str) -> Vec<u8> {
+    let p: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/oracle/graph")
+        .join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// pahole -J's BTF of the same six compilation units built by clang and by
+/// gcc (fixtures/oracle/graph/, scripts/record-graph-pahole.sh).
+#[test]
+fn pahole_btf_of_clang_and_gcc_builds() {
+    let (c, cj, g) = (
+        oracle("clang.btf"),
+        oracle("clang-j.btf"),
+        oracle("gcc.btf"),
+    );
+    let c = Btf::parse(&c[..]).unwrap();
+    let d = compare(&c, &Btf::parse(&cj[..]).unwrap()).unwrap();
+    assert!(d.is_equal());
+    assert_eq!(d.matched, 171);
+
+    let g = Btf::parse(&g[..]).unwrap();
+    let d = compare(&c, &g).unwrap();
+    assert!(!d.is_equal());
+    let array = d.kinds.iter().find(|k| k.kind == Kind::Array).unwrap();
+    assert_eq!((array.a, array.b), (15, 14));
+    assert_eq!((d.classes, d.matched), (280, 61));
+    assert_eq!((d.only_a.len(), d.only_b.len()), (110, 109));
+    assert_eq!((d.roots_a, d.roots_b), (27, 26));
+    assert_eq!((d.dependents_a.len(), d.dependents_b.len()), (83, 83));
+    let lines: Vec<String> = d.roots.iter().map(|r| r.to_string()).collect();
+    for want in [
+        "INT __ARRAY_SIZE_TYPE__ [A 3 / B -]: no counterpart on the other side",
+        "INT long int [A - / B 12]: no counterpart on the other side",
+        "STRUCT _IO_FILE [A 8 / B 31]: member 17 '_cur_column': type unsigned short [15] vs short unsigned int [6]",
+        "TYPEDEF size_t [A 26 / B 1]: type unsigned long [27] vs long unsigned int [2]",
+        "ARRAY (anon) [A 135 / B 48] via TYPEDEF __sigset_t: element type unsigned long [27] vs long unsigned int [2]",
+    ] {
+        assert!(lines.iter().any(|l| l == want), "{want}\n{lines:#?}");
+    }
+    assert_eq!(lines.len(), 33);
+}
