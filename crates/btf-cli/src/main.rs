@@ -43,7 +43,8 @@ enum Cmd {
     Run(cmd::run::Args),
     /// Relocation matrix of a BPF object over many kernel BTFs (which relocations fail where).
     Check(cmd::check::Args),
-    /// What changed between two BTFs (types, members, offsets, sizes, enum values).
+    /// What changed between two BTFs (types, members, offsets, sizes, enum values);
+    /// with --graph, whether they are the same type graph whatever the ids.
     Diff(cmd::diff::Args),
     /// Where a field path (`task_struct.mm->pgd`) lives in a BTF.
     Field(cmd::field::Args),

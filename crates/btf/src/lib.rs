@@ -35,6 +35,7 @@ pub mod dump;
 mod elf;
 mod endian;
 mod error;
+pub mod graph;
 pub mod header;
 mod ids;
 pub mod index;

@@ -274,3 +274,118 @@ pub fn convert_endian(data: &[u8], to: Endian) -> Result<Vec<u8>> {
     }
     Ok(out)
 }
+
+/// Re-encodes the local types of `btf` in another order: `order` lists
+/// every local type id once, the type written first taking the first local
+/// id. References are renumbered; strings are rebuilt in first-use order
+/// (base references and strings of split BTF stay as they are). The same
+/// types under other ids: what another encoder of the same program might
+/// write.
+///
+/// ```
+/// use btf::{write::{reorder, Builder}, Btf, Endian, IntEncoding, Kind, TypeId};
+/// let mut b = Builder::new();
+/// let int = b.int("int", 4, IntEncoding::Signed);
+/// b.reference(Kind::Ptr, "", int);
+/// let btf = Btf::parse(b.encode(Endian::Little))?;
+/// let swapped = Btf::parse(reorder(&btf, &[TypeId(2), TypeId(1)], Endian::Little)?)?;
+/// assert_eq!(swapped.get(TypeId(1))?.kind(), Kind::Ptr);
+/// assert_eq!(swapped.get(TypeId(1))?.type_ref(), TypeId(2));
+/// # Ok::<(), btf::Error>(())
+/// ```
+pub fn reorder(btf: &Btf<'_>, order: &[TypeId], e: Endian) -> Result<Vec<u8>> {
+    let start = btf.start_id().get();
+    let n = btf.local_type_count();
+    let mut new_id = vec![u32::MAX; n];
+    for (k, id) in order.iter().enumerate() {
+        let slot = id
+            .get()
+            .checked_sub(start)
+            .and_then(|i| new_id.get_mut(i as usize))
+            .filter(|s| **s == u32::MAX)
+            .ok_or_else(|| {
+                crate::Error::BadHeader(format!(
+                    "reorder: {id} is not a local type listed once (local ids {start}..{})",
+                    btf.type_count()
+                ))
+            })?;
+        *slot = start + k as u32;
+    }
+    if order.len() != n {
+        return Err(crate::Error::BadHeader(format!(
+            "reorder: {} ids given for {n} local types",
+            order.len()
+        )));
+    }
+    let map = |id: TypeId| -> u32 {
+        match id.get().checked_sub(start) {
+            Some(i) => new_id.get(i as usize).copied().unwrap_or(id.get()),
+            None => id.get(),
+        }
+    };
+    let mut b = match btf.base() {
+        Some(base) => Builder::new_split(base),
+        None => Builder::new(),
+    };
+    let mut words = Vec::new();
+    for &id in order {
+        let t = btf.get(id)?;
+        let te = t.endian();
+        let raw = |i: usize| crate::endian::word(te, t.extra_bytes(), i);
+        words.clear();
+        let mut size_or_type = t.size_or_type();
+        match t.kind() {
+            Kind::Ptr
+            | Kind::Typedef
+            | Kind::Volatile
+            | Kind::Const
+            | Kind::Restrict
+            | Kind::TypeTag
+            | Kind::Func => size_or_type = map(t.type_ref()),
+            Kind::Var | Kind::DeclTag => {
+                size_or_type = map(t.type_ref());
+                words.push(raw(0));
+            }
+            Kind::Array => {
+                if let Some(a) = t.array() {
+                    words.extend_from_slice(&[map(a.elem), map(a.index), a.nelems]);
+                }
+            }
+            Kind::Struct | Kind::Union => {
+                for m in t.members() {
+                    let name = b.string(btf.name(m.name_off));
+                    words.extend_from_slice(&[name, map(m.ty), m.raw_offset]);
+                }
+            }
+            Kind::Enum | Kind::Enum64 => {
+                let stride = if t.kind() == Kind::Enum { 2 } else { 3 };
+                for (k, v) in t.enum_values().enumerate() {
+                    words.push(b.string(btf.name(v.name_off)));
+                    words.extend((1..stride).map(|w| raw(k * stride + w)));
+                }
+            }
+            Kind::FuncProto => {
+                size_or_type = map(t.type_ref());
+                for p in t.params() {
+                    let name = b.string(btf.name(p.name_off));
+                    words.extend_from_slice(&[name, map(p.ty)]);
+                }
+            }
+            Kind::Datasec => {
+                for v in t.datasec_vars() {
+                    words.extend_from_slice(&[map(v.ty), v.offset, v.size]);
+                }
+            }
+            _ => words.extend((0..t.extra_bytes().len() / 4).map(raw)),
+        }
+        b.raw(
+            btf.type_name(&t),
+            t.kind(),
+            t.vlen(),
+            t.kind_flag(),
+            size_or_type,
+            &words,
+        );
+    }
+    Ok(b.encode(e))
+}

@@ -1,6 +1,9 @@
 //! `btfx diff A B [--type NAME]... [--json]`: what changed between two BTFs
 //! for the named types (default: every named struct, union, enum, typedef
 //! and function). Output is sorted, one change per line.
+//!
+//! `btfx diff --graph A B`: are they the same type graph (see
+//! `diff_graph.rs`)? Exit 1 when they are not.
 
 use std::process::ExitCode;
 
@@ -17,18 +20,31 @@ pub struct Args {
     b: String,
     /// Compare only types with this name (`task_struct`, or `struct task_struct`
     /// to fix the kind); repeatable.
-    #[arg(long = "type")]
+    #[arg(long = "type", conflicts_with = "graph")]
     types: Vec<String>,
     /// JSON output.
     #[arg(long)]
     json: bool,
+    /// Compare A and B as type graphs, whatever their ids and string order:
+    /// per-kind counts, matched types, the types that differ by themselves
+    /// (roots) with their first difference, and how many differ through
+    /// them. Exit 0 when the graphs are equal, 1 when they differ.
+    #[arg(long)]
+    graph: bool,
+    /// Base BTF of split inputs (a module's BTF over vmlinux): both A and B
+    /// are read over it.
+    #[arg(long)]
+    base: Option<String>,
 }
 
 /// Runs `btfx diff`.
 pub fn run(a: Args) -> Result<ExitCode, String> {
-    let la = Loaded::open(&a.a, None)?;
-    let lb = Loaded::open(&a.b, None)?;
+    let la = Loaded::open(&a.a, a.base.as_deref())?;
+    let lb = Loaded::open(&a.b, a.base.as_deref())?;
     let (ba, bb) = (la.btf()?, lb.btf()?);
+    if a.graph {
+        return super::diff_graph::run(&ba, &bb, &a.a, &a.b, a.json);
+    }
     let names: Vec<&str> = a.types.iter().map(String::as_str).collect();
     let d = diff(&ba, &bb, &names).map_err(|e| format!("{} vs {}: {e}", a.a, a.b))?;
     let out = if a.json {

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod dedup;
 pub mod diff;
+pub mod diff_graph;
 pub mod dump;
 pub mod field;
 pub mod gen;
