@@ -132,6 +132,43 @@ fn unit_lines(
     Ok(())
 }
 
+/// The directory and file tables of every line program header
+/// (scripts/dwarf-elf-lines.py's format), in .debug_line order.
+fn line_tables(elf: &ElfInput<'_>) -> Result<Vec<String>, gimli::Error> {
+    let dwarf = dwarf(elf)?;
+    let mut programs = std::collections::BTreeMap::new();
+    let mut units = dwarf.units();
+    while let Some(header) = units.next()? {
+        let unit = dwarf.unit(header)?;
+        let Some(program) = &unit.line_program else {
+            continue;
+        };
+        let h = program.header();
+        let offset = h.offset().0 as u64;
+        // DWARF 4 numbers both tables from 1 (0 is the unit's own).
+        let base = usize::from(h.version() < 5);
+        let mut lines = Vec::new();
+        for (i, dir) in h.include_directories().iter().enumerate() {
+            let s = dwarf.attr_string(&unit, dir.clone())?;
+            lines.push(format!(
+                "{offset:#010x} dir {} {}",
+                i + base,
+                escaped(s.slice())
+            ));
+        }
+        for (i, file) in h.file_names().iter().enumerate() {
+            let s = dwarf.attr_string(&unit, file.path_name())?;
+            lines.push(format!(
+                "{offset:#010x} file {} {}",
+                i + base,
+                escaped(s.slice())
+            ));
+        }
+        programs.insert(offset, lines);
+    }
+    Ok(programs.into_values().flatten().collect())
+}
+
 fn reference(name: &str, ext: &str) -> Vec<String> {
     String::from_utf8(read(&format!("{name}.{ext}")))
         .unwrap()
@@ -162,7 +199,7 @@ fn object_file(variant: &str) -> String {
 }
 
 #[test]
-fn names_and_addresses_match_llvm_dwarfdump() {
+fn names_addresses_and_line_tables_match_llvm_dwarfdump() {
     let variants = variants();
     assert!(variants.len() >= 20, "fixtures missing: {variants:?}");
     let mut lines = 0;
@@ -177,7 +214,10 @@ fn names_and_addresses_match_llvm_dwarfdump() {
         let opened = ElfInput::open(&fixtures().join(&file)).unwrap();
         assert_eq!(names(&opened).unwrap(), want, "{file} (open)");
         assert_eq!(parsed.is_rel, v != "gcc-exe-relocs", "{file}");
-        lines += want.len();
+        let want_lines = reference(v, "lines");
+        assert!(!want_lines.is_empty(), "{v}: no line tables");
+        assert_eq!(line_tables(&parsed).unwrap(), want_lines, "{file} (lines)");
+        lines += want.len() + want_lines.len();
     }
     println!(
         "{} objects, {lines} lines equal llvm-dwarfdump-19's",
@@ -448,22 +488,25 @@ fn debian_root() -> Option<PathBuf> {
 fn debian_modules_match_llvm_dwarfdump_summaries() {
     let Some(root) = debian_root() else { return };
     let summary = String::from_utf8(read("debian-modules.txt")).unwrap();
-    let mut checked = 0;
+    let (mut checked, mut lines) = (0, 0);
     for line in summary.lines().filter(|l| !l.starts_with('#')) {
         let f: Vec<&str> = line.split_whitespace().collect();
-        let (path, count, hash) = (f[0], f[1].parse::<usize>().unwrap(), f[2]);
+        let path = f[0];
         let elf = ElfInput::open(&root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
         assert!(elf.is_rel, "{path}");
-        let lines = names(&elf).unwrap();
+        let names = names(&elf).unwrap();
+        let tables = line_tables(&elf).unwrap();
+        let summary = |l: &[String]| format!("{} {:016x}", l.len(), fnv1a(l));
         assert_eq!(
-            (lines.len(), format!("{:016x}", fnv1a(&lines))),
-            (count, hash.to_owned()),
+            format!("{} {}", summary(&names), summary(&tables)),
+            f[1..].join(" "),
             "{path}"
         );
         checked += 1;
+        lines += names.len() + tables.len();
     }
     assert!(checked >= 3);
-    println!("{checked} Debian modules agree with llvm-dwarfdump-19");
+    println!("{checked} Debian modules, {lines} lines agree with llvm-dwarfdump-19");
 }
 
 /// Peak memory of this process so far (VmHWM), in KiB.
