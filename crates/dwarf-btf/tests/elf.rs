@@ -149,7 +149,7 @@ fn line_tables(elf: &ElfInput<'_>) -> Result<Vec<String>, gimli::Error> {
         let base = usize::from(h.version() < 5);
         let mut lines = Vec::new();
         for (i, dir) in h.include_directories().iter().enumerate() {
-            let s = dwarf.attr_string(&unit, dir.clone())?;
+            let s = dwarf.attr_string(&unit, *dir)?;
             lines.push(format!(
                 "{offset:#010x} dir {} {}",
                 i + base,
