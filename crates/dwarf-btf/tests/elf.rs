@@ -427,6 +427,47 @@ fn damaged_relocations() {
 }
 
 #[test]
+fn section_ranges_past_the_end() {
+    let bytes = read("gcc-dwarf5.o");
+    let (hdr, _, _) = section(&bytes, ".debug_str");
+    let mut b = bytes.clone();
+    // sh_size.
+    b[hdr + 32..hdr + 40].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    let msg = elf_error(&b);
+    assert!(
+        msg.contains(".debug_str") && msg.contains("past the end"),
+        "{msg}"
+    );
+    let mut b = bytes.clone();
+    // sh_offset.
+    b[hdr + 24..hdr + 32].copy_from_slice(&u64::MAX.to_le_bytes());
+    let msg = elf_error(&b);
+    assert!(
+        msg.contains(".debug_str") && msg.contains("past the end"),
+        "{msg}"
+    );
+    assert!(ElfInput::open(&fixtures().join("gcc-dwarf5.o")).is_ok());
+}
+
+#[test]
+fn extended_section_numbering() {
+    // e_shnum 0 with the count in section 0's sh_size, and e_shstrndx
+    // SHN_XINDEX with the index in section 0's sh_link, read the same.
+    let bytes = read("gcc-dwarf5.o");
+    let shoff = u64::from_le_bytes(bytes[0x28..0x30].try_into().unwrap()) as usize;
+    let shnum = u16::from_le_bytes(bytes[0x3c..0x3e].try_into().unwrap());
+    let shstrndx = u16::from_le_bytes(bytes[0x3e..0x40].try_into().unwrap());
+    let mut b = bytes.clone();
+    b[0x3c..0x3e].copy_from_slice(&0u16.to_le_bytes());
+    b[0x3e..0x40].copy_from_slice(&0xffffu16.to_le_bytes());
+    b[shoff + 32..shoff + 40].copy_from_slice(&u64::from(shnum).to_le_bytes());
+    b[shoff + 40..shoff + 44].copy_from_slice(&u32::from(shstrndx).to_le_bytes());
+    let elf = ElfInput::parse(&b).unwrap();
+    assert_eq!(elf.sections.len(), usize::from(shnum) - 1);
+    assert_eq!(names(&elf).unwrap(), reference("gcc-dwarf5", "ref"));
+}
+
+#[test]
 fn executables_are_not_relocated() {
     // gcc-exe-relocs keeps .rela.debug_info (--emit-relocs): a type no
     // machine knows there changes nothing, as the table is never read.
