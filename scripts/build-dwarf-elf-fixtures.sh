@@ -12,6 +12,9 @@
 #                                      relocatable objects and decompresses
 #                                      sections), one "0xOFFSET attr value"
 #                                      line each (high_pc as an address)
+#   fixtures/dwarf/elf/<variant>.lines the directory and file tables of
+#                                      each line program header
+#                                      (scripts/dwarf-elf-lines.py)
 #   fixtures/dwarf/elf/<variant>.tables  section headers and .symtab as
 #                                      readelf prints them (scripts/elf-tables.py)
 #   fixtures/dwarf/elf/gcc-dwarf4-types.types  the same for its .debug_types
@@ -34,7 +37,7 @@ CLANG=${CLANG:-clang-19}
 DWARFDUMP=${DWARFDUMP:-llvm-dwarfdump-19}
 MAP=(-fdebug-prefix-map="$PWD"=.)
 
-rm -f ./*.o ./*.ref ./*.tables ./*.types gcc-exe-relocs
+rm -f ./*.o ./*.ref ./*.lines ./*.tables ./*.types gcc-exe-relocs
 gccobj() { # name flags...
 	local name=$1; shift
 	"$GCC" -c -O2 "${MAP[@]}" "$@" src/types.c -o "$name.o"
@@ -84,6 +87,7 @@ for f in ./*.o gcc-exe-relocs; do
 		input=$tmp ;;
 	esac
 	"$DWARFDUMP" --debug-info "$input" 2>/dev/null | python3 ../../../scripts/dwarf-elf-names.py > "$name.ref"
+	"$DWARFDUMP" --debug-line "$input" 2>/dev/null | python3 ../../../scripts/dwarf-elf-lines.py > "$name.lines"
 	readelf -SW -sW "$f" | python3 ../../../scripts/elf-tables.py > "$name.tables"
 done
 # Type units: five .debug_types sections, each with its .rela.debug_types.

@@ -4,7 +4,9 @@
 # linux-image-6.1.0-56-cloud-amd64-dbg (ET_REL, DWARF 5, .rela.debug_*),
 # how many DW_AT_name/producer/low_pc/high_pc lines llvm-dwarfdump-19
 # prints for .debug_info (scripts/dwarf-elf-names.py's format) and an
-# FNV-1a 64 hash of them, into fixtures/dwarf/elf/debian-modules.txt. The
+# FNV-1a 64 hash of them, and the same for the directory and file tables
+# of the line program headers (scripts/dwarf-elf-lines.py, DW_FORM_line_strp
+# relocated in .debug_line), into fixtures/dwarf/elf/debian-modules.txt. The
 # test debian_modules_match_llvm_dwarfdump_summaries (tests/elf.rs) reads
 # the same modules with ElfInput::open and gimli and compares; it skips
 # where the package is not extracted.
@@ -39,20 +41,27 @@ if [ ! -d "$root/$moddir" ]; then
 fi
 
 out=fixtures/dwarf/elf/debian-modules.txt
-{
-	echo "# $PKG $VERSION: module, lines, FNV-1a 64 of the lines (scripts/check-dwarf-elf-debian.sh)"
-	echo "# $("$DWARFDUMP" --version | grep -i version | head -1 | sed 's/^ *//')"
-	for m in "${MODULES[@]}"; do
-		"$DWARFDUMP" --debug-info "$root/$moddir/$m" 2>/dev/null \
-			| python3 scripts/dwarf-elf-names.py \
-			| python3 -c '
+summary() { # lines on stdin -> "count fnv1a64"
+	python3 -c '
 import sys
 h, n = 0xcbf29ce484222325, 0
 for line in sys.stdin.buffer:
     n += 1
     for b in line:
         h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
-print(n, f"{h:016x}")' | sed "s|^|$moddir/$m |"
+print(n, f"{h:016x}")'
+}
+{
+	echo "# $PKG $VERSION (scripts/check-dwarf-elf-debian.sh): module;"
+	echo "# .debug_info name/producer/low_pc/high_pc lines (dwarf-elf-names.py): count, FNV-1a 64;"
+	echo "# line program dir/file lines (dwarf-elf-lines.py): count, FNV-1a 64"
+	echo "# $("$DWARFDUMP" --version | grep -i version | head -1 | sed 's/^ *//')"
+	for m in "${MODULES[@]}"; do
+		names=$("$DWARFDUMP" --debug-info "$root/$moddir/$m" 2>/dev/null \
+			| python3 scripts/dwarf-elf-names.py | summary)
+		lines=$("$DWARFDUMP" --debug-line "$root/$moddir/$m" 2>/dev/null \
+			| python3 scripts/dwarf-elf-lines.py | summary)
+		echo "$moddir/$m $names $lines"
 	done
 } > "$out"
 cat "$out"

@@ -132,6 +132,43 @@ fn unit_lines(
     Ok(())
 }
 
+/// The directory and file tables of every line program header
+/// (scripts/dwarf-elf-lines.py's format), in .debug_line order.
+fn line_tables(elf: &ElfInput<'_>) -> Result<Vec<String>, gimli::Error> {
+    let dwarf = dwarf(elf)?;
+    let mut programs = std::collections::BTreeMap::new();
+    let mut units = dwarf.units();
+    while let Some(header) = units.next()? {
+        let unit = dwarf.unit(header)?;
+        let Some(program) = &unit.line_program else {
+            continue;
+        };
+        let h = program.header();
+        let offset = h.offset().0 as u64;
+        // DWARF 4 numbers both tables from 1 (0 is the unit's own).
+        let base = usize::from(h.version() < 5);
+        let mut lines = Vec::new();
+        for (i, dir) in h.include_directories().iter().enumerate() {
+            let s = dwarf.attr_string(&unit, *dir)?;
+            lines.push(format!(
+                "{offset:#010x} dir {} {}",
+                i + base,
+                escaped(s.slice())
+            ));
+        }
+        for (i, file) in h.file_names().iter().enumerate() {
+            let s = dwarf.attr_string(&unit, file.path_name())?;
+            lines.push(format!(
+                "{offset:#010x} file {} {}",
+                i + base,
+                escaped(s.slice())
+            ));
+        }
+        programs.insert(offset, lines);
+    }
+    Ok(programs.into_values().flatten().collect())
+}
+
 fn reference(name: &str, ext: &str) -> Vec<String> {
     String::from_utf8(read(&format!("{name}.{ext}")))
         .unwrap()
@@ -162,7 +199,7 @@ fn object_file(variant: &str) -> String {
 }
 
 #[test]
-fn names_and_addresses_match_llvm_dwarfdump() {
+fn names_addresses_and_line_tables_match_llvm_dwarfdump() {
     let variants = variants();
     assert!(variants.len() >= 20, "fixtures missing: {variants:?}");
     let mut lines = 0;
@@ -177,7 +214,10 @@ fn names_and_addresses_match_llvm_dwarfdump() {
         let opened = ElfInput::open(&fixtures().join(&file)).unwrap();
         assert_eq!(names(&opened).unwrap(), want, "{file} (open)");
         assert_eq!(parsed.is_rel, v != "gcc-exe-relocs", "{file}");
-        lines += want.len();
+        let want_lines = reference(v, "lines");
+        assert!(!want_lines.is_empty(), "{v}: no line tables");
+        assert_eq!(line_tables(&parsed).unwrap(), want_lines, "{file} (lines)");
+        lines += want.len() + want_lines.len();
     }
     println!(
         "{} objects, {lines} lines equal llvm-dwarfdump-19's",
@@ -387,6 +427,47 @@ fn damaged_relocations() {
 }
 
 #[test]
+fn section_ranges_past_the_end() {
+    let bytes = read("gcc-dwarf5.o");
+    let (hdr, _, _) = section(&bytes, ".debug_str");
+    let mut b = bytes.clone();
+    // sh_size.
+    b[hdr + 32..hdr + 40].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    let msg = elf_error(&b);
+    assert!(
+        msg.contains(".debug_str") && msg.contains("past the end"),
+        "{msg}"
+    );
+    let mut b = bytes.clone();
+    // sh_offset.
+    b[hdr + 24..hdr + 32].copy_from_slice(&u64::MAX.to_le_bytes());
+    let msg = elf_error(&b);
+    assert!(
+        msg.contains(".debug_str") && msg.contains("past the end"),
+        "{msg}"
+    );
+    assert!(ElfInput::open(&fixtures().join("gcc-dwarf5.o")).is_ok());
+}
+
+#[test]
+fn extended_section_numbering() {
+    // e_shnum 0 with the count in section 0's sh_size, and e_shstrndx
+    // SHN_XINDEX with the index in section 0's sh_link, read the same.
+    let bytes = read("gcc-dwarf5.o");
+    let shoff = u64::from_le_bytes(bytes[0x28..0x30].try_into().unwrap()) as usize;
+    let shnum = u16::from_le_bytes(bytes[0x3c..0x3e].try_into().unwrap());
+    let shstrndx = u16::from_le_bytes(bytes[0x3e..0x40].try_into().unwrap());
+    let mut b = bytes.clone();
+    b[0x3c..0x3e].copy_from_slice(&0u16.to_le_bytes());
+    b[0x3e..0x40].copy_from_slice(&0xffffu16.to_le_bytes());
+    b[shoff + 32..shoff + 40].copy_from_slice(&u64::from(shnum).to_le_bytes());
+    b[shoff + 40..shoff + 44].copy_from_slice(&u32::from(shstrndx).to_le_bytes());
+    let elf = ElfInput::parse(&b).unwrap();
+    assert_eq!(elf.sections.len(), usize::from(shnum) - 1);
+    assert_eq!(names(&elf).unwrap(), reference("gcc-dwarf5", "ref"));
+}
+
+#[test]
 fn executables_are_not_relocated() {
     // gcc-exe-relocs keeps .rela.debug_info (--emit-relocs): a type no
     // machine knows there changes nothing, as the table is never read.
@@ -448,22 +529,25 @@ fn debian_root() -> Option<PathBuf> {
 fn debian_modules_match_llvm_dwarfdump_summaries() {
     let Some(root) = debian_root() else { return };
     let summary = String::from_utf8(read("debian-modules.txt")).unwrap();
-    let mut checked = 0;
+    let (mut checked, mut lines) = (0, 0);
     for line in summary.lines().filter(|l| !l.starts_with('#')) {
         let f: Vec<&str> = line.split_whitespace().collect();
-        let (path, count, hash) = (f[0], f[1].parse::<usize>().unwrap(), f[2]);
+        let path = f[0];
         let elf = ElfInput::open(&root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
         assert!(elf.is_rel, "{path}");
-        let lines = names(&elf).unwrap();
+        let names = names(&elf).unwrap();
+        let tables = line_tables(&elf).unwrap();
+        let summary = |l: &[String]| format!("{} {:016x}", l.len(), fnv1a(l));
         assert_eq!(
-            (lines.len(), format!("{:016x}", fnv1a(&lines))),
-            (count, hash.to_owned()),
+            format!("{} {}", summary(&names), summary(&tables)),
+            f[1..].join(" "),
             "{path}"
         );
         checked += 1;
+        lines += names.len() + tables.len();
     }
     assert!(checked >= 3);
-    println!("{checked} Debian modules agree with llvm-dwarfdump-19");
+    println!("{checked} Debian modules, {lines} lines agree with llvm-dwarfdump-19");
 }
 
 /// Peak memory of this process so far (VmHWM), in KiB.
