@@ -78,8 +78,9 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         )),
         None => None,
     };
-    let data = read(&a.elf)?;
-    let elf = ElfInput::parse(&data).map_err(|e| format!("{}: {e}", a.elf))?;
+    // Only the debug sections and the symbol table are read, not the
+    // whole file (a Debian vmlinux with DWARF is 590 MB).
+    let elf = ElfInput::open(Path::new(&a.elf)).map_err(|e| format!("{}: {e}", a.elf))?;
     let opts = Options {
         base,
         threads: a.threads,

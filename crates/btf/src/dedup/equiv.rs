@@ -170,9 +170,11 @@ impl Dedup {
             .copied()
             .unwrap_or(UNPROCESSED);
         if hypot <= MAX_NR_TYPES {
-            // a cycle back to the same pair; or identical arrays the
-            // compiler emitted twice
-            return Ok(hypot == cand || self.identical_arrays(hypot, cand));
+            // a cycle back to the same pair; or identical arrays or
+            // structs the compiler emitted twice (libbpf's workarounds)
+            return Ok(hypot == cand
+                || self.identical_arrays(hypot, cand)
+                || self.identical_structs(hypot, cand, 0));
         }
         self.hypot_add(canon, cand);
         let s = &self.store;
@@ -258,6 +260,28 @@ impl Dedup {
     fn identical_arrays(&self, a: u32, b: u32) -> bool {
         let s = &self.store;
         s.kind(a) == Kind::Array && s.kind(b) == Kind::Array && s.equal_array(a, b)
+    }
+
+    /// libbpf's `btf_dedup_identical_structs`: two STRUCTs (or UNIONs)
+    /// equal down to their member type ids, a member's types also
+    /// counting as equal when they are identical arrays or, recursively,
+    /// identical structs. Nesting by value cannot loop in C; hostile
+    /// input that loops is cut at a depth libbpf would overflow its
+    /// stack long before.
+    fn identical_structs(&self, a: u32, b: u32, depth: u32) -> bool {
+        let s = &self.store;
+        let k = s.kind(a);
+        if depth > 64 || !matches!(k, Kind::Struct | Kind::Union) || s.kind(b) != k {
+            return false;
+        }
+        if !s.shallow_equal_struct(a, b) {
+            return false;
+        }
+        let vlen = (s.word(a, 1) & 0xffff) as usize;
+        (0..vlen).all(|m| {
+            let (x, y) = (s.word(a, 4 + 3 * m), s.word(b, 4 + 3 * m));
+            x == y || self.identical_structs(x, y, depth + 1) || self.identical_arrays(x, y)
+        })
     }
 
     /// Records what a successful check established: FWDs resolved to
