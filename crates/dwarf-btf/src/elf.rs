@@ -157,7 +157,16 @@ impl<'data> ElfInput<'data> {
     /// Reads `data` as an ELF file. Sections that need no change
     /// (uncompressed, not relocated) are borrowed from `data`.
     pub fn parse(data: &'data [u8]) -> Result<ElfInput<'data>> {
-        build(&SliceSource(data)).map_err(Error::Elf)
+        build(&SliceSource(data), false).map_err(Error::Elf)
+    }
+
+    /// [`ElfInput::parse`], but a relocatable file's allocated sections
+    /// each get their own address range first (as libdwfl, and so pahole,
+    /// sees a module): relocated DWARF addresses of different sections
+    /// never collide, and `sections`/`symbols` carry those addresses.
+    /// Executables are read as by `parse`.
+    pub fn parse_laid_out(data: &'data [u8]) -> Result<ElfInput<'data>> {
+        build(&SliceSource(data), true).map_err(Error::Elf)
     }
 
     /// The bytes of a debug section (empty if absent): decompressed, and
@@ -183,7 +192,15 @@ impl ElfInput<'static> {
         let at = |e: String| Error::Elf(format!("{}: {e}", path.display()));
         let file = std::fs::File::open(path).map_err(|e| at(e.to_string()))?;
         let src = FileSource::new(file).map_err(|e| at(e.to_string()))?;
-        build(&src).map_err(at)
+        build(&src, false).map_err(at)
+    }
+
+    /// [`ElfInput::open`] with [`ElfInput::parse_laid_out`]'s addresses.
+    pub fn open_laid_out(path: &Path) -> Result<ElfInput<'static>> {
+        let at = |e: String| Error::Elf(format!("{}: {e}", path.display()));
+        let file = std::fs::File::open(path).map_err(|e| at(e.to_string()))?;
+        let src = FileSource::new(file).map_err(|e| at(e.to_string()))?;
+        build(&src, true).map_err(at)
     }
 }
 
@@ -203,9 +220,15 @@ fn debug_id(name: &str) -> Option<(gimli::SectionId, bool)> {
 /// Every compressed section together may not claim more than this.
 const TOTAL_DECOMPRESSED: u64 = 16 << 30;
 
-fn build<'data>(src: &dyn Source<'data>) -> std::result::Result<ElfInput<'data>, String> {
-    let t = table::read(src)?;
+fn build<'data>(
+    src: &dyn Source<'data>,
+    lay_out: bool,
+) -> std::result::Result<ElfInput<'data>, String> {
+    let mut t = table::read(src)?;
     let is_rel = t.e_type == elf::ET_REL.0;
+    if is_rel && lay_out {
+        t.lay_out();
+    }
     // Relocation sections by the section they apply to, in table order.
     let mut relocs: Vec<(usize, usize)> = Vec::new();
     if is_rel {

@@ -17,10 +17,9 @@ pub(crate) struct Symbols<'e> {
     functions: HashSet<&'e [u8]>,
     /// Per-CPU variables: (section offset, size, name), sorted by offset.
     percpu: Vec<(u64, u64, &'e str)>,
-    /// Address of `.data..percpu` (subtracted from executables' addresses).
+    /// Address of `.data..percpu` (subtracted from variable addresses).
     percpu_base: u64,
     has_percpu: bool,
-    is_rel: bool,
 }
 
 /// pahole's `btf_name_valid`: `[A-Za-z_.][A-Za-z0-9_.]*`, under 128 bytes.
@@ -51,11 +50,7 @@ impl<'e> Symbols<'e> {
             for s in &elf.symbols {
                 if s.section == Some(sec.index) && s.is_object && s.size != 0 && name_valid(&s.name)
                 {
-                    let addr = if elf.is_rel {
-                        s.value
-                    } else {
-                        s.value.wrapping_sub(base)
-                    };
+                    let addr = s.value.wrapping_sub(base);
                     percpu.push((addr, s.size, s.name.as_str()));
                 }
             }
@@ -66,7 +61,6 @@ impl<'e> Symbols<'e> {
             percpu,
             percpu_base: base,
             has_percpu: sec.is_some(),
-            is_rel: elf.is_rel,
         }
     }
 }
@@ -187,11 +181,9 @@ impl<'s, 'e> Joiner<'s, 'e> {
         }
         if syms.has_percpu {
             for v in &u.vars {
-                let addr = if syms.is_rel {
-                    v.addr
-                } else {
-                    v.addr.wrapping_sub(syms.percpu_base)
-                };
+                // Section-relative (a module's sections have their own
+                // addresses when read laid out).
+                let addr = v.addr.wrapping_sub(syms.percpu_base);
                 let Ok(k) = syms.percpu.binary_search_by_key(&addr, |&(a, _, _)| a) else {
                     continue;
                 };

@@ -79,8 +79,9 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         None => None,
     };
     // Only the debug sections and the symbol table are read, not the
-    // whole file (a Debian vmlinux with DWARF is 590 MB).
-    let elf = ElfInput::open(Path::new(&a.elf)).map_err(|e| format!("{}: {e}", a.elf))?;
+    // whole file (a Debian vmlinux with DWARF is 590 MB); a module's
+    // sections are laid out as pahole (libdwfl) sees them.
+    let elf = ElfInput::open_laid_out(Path::new(&a.elf)).map_err(|e| format!("{}: {e}", a.elf))?;
     let opts = Options {
         base,
         threads: a.threads,

@@ -79,6 +79,33 @@ impl Tables {
     }
 }
 
+impl Tables {
+    /// Gives every allocated section of a relocatable file its own
+    /// address range, in section order (as libdwfl reports an `ET_REL`
+    /// file, which is how pahole reads modules), and moves the symbols
+    /// defined in them along: relocated addresses then tell sections
+    /// apart (a `.bss` variable at offset 8 is not the per-CPU variable
+    /// at offset 8).
+    pub(super) fn lay_out(&mut self) {
+        let mut bases = vec![0u64; self.shdrs.len()];
+        let mut cursor = 0u64;
+        for (i, s) in self.shdrs.iter_mut().enumerate().skip(1) {
+            if s.flags & u64::from(elf::SHF_ALLOC.0) != 0 {
+                bases[i] = cursor;
+                s.addr = cursor;
+                cursor = cursor.saturating_add(s.size.max(1)).saturating_add(15) & !15;
+            }
+        }
+        for (i, sym) in self.symbols.iter_mut().enumerate() {
+            let base = sym.section.and_then(|x| bases.get(x)).copied().unwrap_or(0);
+            sym.value = sym.value.wrapping_add(base);
+            if let Some(v) = self.values.get_mut(i + 1) {
+                *v = sym.value;
+            }
+        }
+    }
+}
+
 /// Reads the header, the section headers and `.symtab`.
 pub(super) fn read<'data>(src: &dyn Source<'data>) -> Result<Tables, String> {
     let ident = src.bytes(0, 16, "ELF identification")?;
