@@ -90,7 +90,7 @@ impl Tables {
         let mut bases = vec![0u64; self.shdrs.len()];
         let mut cursor = 0u64;
         for (i, s) in self.shdrs.iter_mut().enumerate().skip(1) {
-            if s.flags & u64::from(elf::SHF_ALLOC.0) != 0 {
+            if s.flags & elf::SHF_ALLOC.0 != 0 {
                 bases[i] = cursor;
                 s.addr = cursor;
                 cursor = cursor.saturating_add(s.size.max(1)).saturating_add(15) & !15;
