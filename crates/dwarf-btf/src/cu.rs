@@ -491,6 +491,17 @@ pub(crate) fn read_unit<'a>(
                     let size = a.byte_size.unwrap_or(0);
                     sizes.push((off, size));
                     let kind = match a.encoding.map(gimli::DwAte) {
+                        Some(dw::DW_ATE_complex_float) | Some(dw::DW_ATE_imaginary_float) => {
+                            // pahole 1.24 stops here too ("Complex, interval
+                            // and imaginary float types are not supported").
+                            return Err(rd.err(
+                                entry,
+                                format!(
+                                    "base type '{}': complex and imaginary float types have no BTF encoding",
+                                    String::from_utf8_lossy(name)
+                                ),
+                            ));
+                        }
                         Some(dw::DW_ATE_signed) | Some(dw::DW_ATE_signed_char) => BaseKind::Signed,
                         Some(dw::DW_ATE_boolean) => BaseKind::Bool,
                         Some(dw::DW_ATE_float) => BaseKind::Float,
@@ -596,6 +607,9 @@ pub(crate) fn read_unit<'a>(
             continue;
         }
         match (parent, tag) {
+            // Namespaces (Rust's crates and modules, C++) are read through,
+            // as pahole does: their functions and variables are the unit's.
+            (Some(Parent::Unit), dw::DW_TAG_namespace) => me = Parent::Unit,
             (Some(Parent::Composite(i)), dw::DW_TAG_member) => {
                 let a = rd.attrs(entry)?;
                 let tsize = sizes

@@ -50,7 +50,7 @@ struct Pipeline<'a> {
 type UnitResult<'a> = Result<(encode::CuOut<'a>, bool)>;
 
 /// How to encode.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options<'b> {
     /// The kernel's BTF when encoding a module: the output is split BTF
     /// over it (pahole's `--btf_base`).
@@ -58,6 +58,19 @@ pub struct Options<'b> {
     /// Threads reading units; 0: one per available CPU. The output is the
     /// same for every value.
     pub threads: usize,
+    /// Skip Rust compilation units (pahole's `--lang_exclude=rust`, which
+    /// the kernel build passes). Default: true.
+    pub exclude_rust: bool,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options {
+            base: None,
+            threads: 0,
+            exclude_rust: true,
+        }
+    }
 }
 
 /// What [`encode`] produced.
@@ -152,7 +165,7 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
             p.next - 1
         };
         let r = cu::read_unit(&dwarf, headers[i], elf.little_endian).map(|u| {
-            if u.language == DW_LANG_RUST {
+            if opts.exclude_rust && u.language == DW_LANG_RUST {
                 (encode::CuOut::default(), true)
             } else {
                 (encode::encode_unit(&u), false)

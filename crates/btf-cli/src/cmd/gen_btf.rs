@@ -1,4 +1,4 @@
-//! `btfx gen btf ELF -o OUTPUT [--base BASE] [--threads N] [--stats]`:
+//! `btfx gen btf ELF -o OUTPUT [--base BASE] [-j N] [--keep-rust] [--stats]`:
 //! BTF from the DWARF of a vmlinux or of a kernel module (split BTF over
 //! BASE), as `pahole -J --btf_gen_floats --lang_exclude=rust` encodes it;
 //! the raw BTF goes to OUTPUT (as pahole's `--btf_encode_detached`).
@@ -29,6 +29,10 @@ pub struct Args {
     /// is the same for every value.
     #[arg(long, short = 'j', default_value_t = 0)]
     threads: usize,
+    /// Encode Rust compilation units too (by default they are skipped, as
+    /// the kernel build's pahole --lang_exclude=rust does).
+    #[arg(long)]
+    keep_rust: bool,
     /// Print what was read and written to standard error.
     #[arg(long)]
     stats: bool,
@@ -85,6 +89,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     let opts = Options {
         base,
         threads: a.threads,
+        exclude_rust: !a.keep_rust,
     };
     let enc = encode(&elf, &opts).map_err(|e| format!("{}: {e}", a.elf))?;
     write_atomic(out, &enc.btf)?;
