@@ -371,3 +371,33 @@ fn pahole_btf_of_clang_and_gcc_builds() {
     }
     assert_eq!(lines.len(), 33);
 }
+
+/// A chain of `n` pointers ending in `int` (or `long`): each round of
+/// refinement tells one more level apart.
+fn chain(n: u32, long: bool) -> Btf<'static> {
+    let mut b = Builder::new();
+    let end = if long {
+        b.int("long", 8, IntEncoding::Signed)
+    } else {
+        b.int("int", 4, IntEncoding::Signed)
+    };
+    let mut at = end;
+    for _ in 0..n {
+        at = b.reference(Kind::Ptr, "", at);
+    }
+    Btf::parse(b.encode(Endian::Little)).unwrap()
+}
+
+#[test]
+fn long_chains_stay_fast() {
+    let n = 100_000;
+    let t = std::time::Instant::now();
+    let d = compare(&chain(n, false), &chain(n, true)).unwrap();
+    eprintln!("chain of {n}: {:?}, {} rounds", t.elapsed(), d.rounds);
+    assert_eq!(d.rounds, n);
+    assert_eq!((d.only_a.len(), d.matched), (n as usize + 1, 0));
+    assert_eq!(d.roots.len(), 2);
+    assert_eq!(d.dependents_a.len(), n as usize);
+    let d = compare(&chain(n, false), &chain(n, false)).unwrap();
+    assert!(d.is_equal());
+}

@@ -13,6 +13,10 @@ use crate::Kind;
 
 /// How far up the search for a named referrer of an anonymous root goes.
 const MAX_REFERRER_VISITS: usize = 4096;
+/// How many visits all those searches may make together (hostile input:
+/// many anonymous roots under a large anonymous graph); past it, anonymous
+/// roots are left without counterpart.
+const MAX_REFERRER_VISITS_TOTAL: usize = 1 << 22;
 
 /// Per-node facts shared by the steps below.
 pub(crate) struct Facts<'g, 'x, 'a, 'b> {
@@ -288,6 +292,8 @@ struct Counterparts<'f, 'g, 'x, 'a, 'b> {
     by_key: [HashMap<u32, Vec<u32>>; 2],
     rev_start: Vec<u32>,
     rev: Vec<u32>,
+    /// Visits left for all searches of named referrers together.
+    budget: std::cell::Cell<usize>,
 }
 
 impl<'f, 'g, 'x, 'a, 'b> Counterparts<'f, 'g, 'x, 'a, 'b> {
@@ -302,12 +308,16 @@ impl<'f, 'g, 'x, 'a, 'b> Counterparts<'f, 'g, 'x, 'a, 'b> {
                 by_key[s].entry(g.key[i]).or_default().push(i as u32);
             }
         }
+        for list in by_key.iter_mut().flat_map(|m| m.values_mut()) {
+            list.sort_by_key(|&x| (f.matched[x as usize], x));
+        }
         let (rev_start, rev) = super::refine::reverse_edges(g);
         Counterparts {
             f,
             by_key,
             rev_start,
             rev,
+            budget: std::cell::Cell::new(MAX_REFERRER_VISITS_TOTAL),
         }
     }
 
@@ -317,12 +327,10 @@ impl<'f, 'g, 'x, 'a, 'b> Counterparts<'f, 'g, 'x, 'a, 'b> {
             Side::A => 0,
             Side::B => 1,
         };
-        let mut v: Vec<usize> = self.by_key[s]
+        self.by_key[s]
             .get(&key)
             .map(|v| v.iter().map(|&x| x as usize).collect())
-            .unwrap_or_default();
-        v.sort_by_key(|&x| (self.f.matched[x], x));
-        v
+            .unwrap_or_default()
     }
 
     /// The counterpart of node `i`, and for an anonymous node the named
@@ -381,9 +389,11 @@ impl<'f, 'g, 'x, 'a, 'b> Counterparts<'f, 'g, 'x, 'a, 'b> {
                     }
                     return Some((p as usize, path));
                 }
-                if parent.len() > MAX_REFERRER_VISITS {
+                let left = self.budget.get();
+                if parent.len() > MAX_REFERRER_VISITS || left == 0 {
                     return None;
                 }
+                self.budget.set(left - 1);
                 queue.push_back(p);
             }
         }
