@@ -401,3 +401,29 @@ fn long_chains_stay_fast() {
     let d = compare(&chain(n, false), &chain(n, false)).unwrap();
     assert!(d.is_equal());
 }
+
+/// A Debian-shipped object (xdp-tools 1.3.1-1's xdp-dispatcher.o) against
+/// its own BTF deduplicated: clang wrote 13 equal FUNC_PROTOs (`bpftool btf
+/// dump file xdp-dispatcher.o | grep -c FUNC_PROTO` prints 13), dedup
+/// keeps one; every other type is matched one-to-one.
+#[test]
+fn debian_object_against_its_dedup() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/bpf/real/libxdp1_1.3.1-1/xdp-dispatcher.o");
+    let obj = std::fs::read(p).unwrap();
+    let a = Btf::from_elf(&obj).unwrap();
+    let mut app = btf::dedup::Appender::new();
+    app.add(&a).unwrap();
+    let deduped = app.dedup().unwrap().encode(Endian::Little);
+    let b = Btf::parse(&deduped[..]).unwrap();
+    let d = compare(&a, &b).unwrap();
+    assert!(!d.is_equal());
+    assert!(d.only_a.is_empty() && d.only_b.is_empty() && d.roots.is_empty());
+    assert_eq!(d.matched, 35);
+    assert_eq!(d.multiplicity.len(), 1);
+    let m = &d.multiplicity[0];
+    assert_eq!(m.kind, Kind::FuncProto);
+    let ids: Vec<u32> = m.a.iter().map(|i| i.get()).collect();
+    assert_eq!(ids, [5, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]);
+    assert_eq!(m.b, [TypeId(5)]);
+}
