@@ -37,7 +37,7 @@ pub(crate) struct Classes {
     pub cls: Vec<u32>,
     /// One past the largest class number.
     pub count: u32,
-    /// Rounds run (the last one changed nothing).
+    /// Rounds run (each over the nodes the one before touched).
     pub rounds: u32,
 }
 
