@@ -13,6 +13,10 @@ use crate::Kind;
 
 /// How far up the search for a named referrer of an anonymous root goes.
 const MAX_REFERRER_VISITS: usize = 4096;
+/// How many visits all those searches may make together (hostile input:
+/// many anonymous roots under a large anonymous graph); past it, anonymous
+/// roots are left without counterpart.
+const MAX_REFERRER_VISITS_TOTAL: usize = 1 << 22;
 
 /// Per-node facts shared by the steps below.
 pub(crate) struct Facts<'g, 'x, 'a, 'b> {
@@ -20,6 +24,8 @@ pub(crate) struct Facts<'g, 'x, 'a, 'b> {
     pub cls: &'g [u32],
     /// Whether the node's class has a member on the other side.
     pub matched: Vec<bool>,
+    /// Per key: bit 1 when A has a type of that kind and name, bit 2 B.
+    pub key_sides: Vec<u8>,
 }
 
 impl Facts<'_, '_, '_, '_> {
@@ -35,17 +41,38 @@ impl Facts<'_, '_, '_, '_> {
         slot.checked_sub(self.g.fixed).map(|n| n as usize)
     }
 
+    /// Whether node `j` is named and nothing of its kind and name exists on
+    /// the other side (a type renamed, added or removed).
+    pub fn orphan(&self, j: usize) -> bool {
+        let other = match self.g.side(j) {
+            Side::A => 2,
+            Side::B => 1,
+        };
+        self.g.name[j] != 0 && self.key_sides[self.g.key[j] as usize] & other == 0
+    }
+
+    /// How a referrer's relaxed signature reads a reference to node `j`
+    /// without an equal: its kind and name, or only its kind for an
+    /// orphan (`long` on one side, `long int` on the other).
+    pub fn loose_key(&self, j: usize) -> [u32; 2] {
+        if self.orphan(j) {
+            [2, self.g.kind[j].raw() as u32]
+        } else {
+            [1, self.g.key[j]]
+        }
+    }
+
     /// Whether two slots (one per side) stand for types that differ in a
     /// way of their own: different classes, unless both lack an equal and
-    /// share kind and name (then the difference is theirs, not the
-    /// referrer's).
+    /// read the same in relaxed signatures (then the difference is
+    /// theirs, not the referrer's).
     pub fn refs_differ(&self, sa: u32, sb: u32) -> bool {
         if self.class(sa) == self.class(sb) {
             return false;
         }
         match (self.node(sa), self.node(sb)) {
             (Some(x), Some(y)) => {
-                self.matched[x] || self.matched[y] || self.g.key[x] != self.g.key[y]
+                self.matched[x] || self.matched[y] || self.loose_key(x) != self.loose_key(y)
             }
             _ => true,
         }
@@ -82,7 +109,19 @@ pub(crate) fn explain(g: &Graph<'_, '_, '_>, c: &Classes) -> GraphDiff {
             multiple += 1;
         }
     }
-    let facts = Facts { g, cls, matched };
+    let mut key_sides = vec![0u8; g.key.iter().max().map_or(0, |&k| k as usize + 1)];
+    for i in 0..n {
+        key_sides[g.key[i] as usize] |= match g.side(i) {
+            Side::A => 1,
+            Side::B => 2,
+        };
+    }
+    let facts = Facts {
+        g,
+        cls,
+        matched,
+        key_sides,
+    };
 
     let mut kinds: Vec<KindCount> = Vec::new();
     for i in 0..n {
@@ -145,7 +184,7 @@ pub(crate) fn explain(g: &Graph<'_, '_, '_>, c: &Classes) -> GraphDiff {
         words.push(g.shape[i]);
         for &s in g.refs_of(i) {
             match facts.node(s) {
-                Some(j) if !facts.matched[j] => words.extend_from_slice(&[1, g.key[j]]),
+                Some(j) if !facts.matched[j] => words.extend_from_slice(&facts.loose_key(j)),
                 _ => words.extend_from_slice(&[0, cls[s as usize]]),
             }
         }
@@ -288,6 +327,8 @@ struct Counterparts<'f, 'g, 'x, 'a, 'b> {
     by_key: [HashMap<u32, Vec<u32>>; 2],
     rev_start: Vec<u32>,
     rev: Vec<u32>,
+    /// Visits left for all searches of named referrers together.
+    budget: std::cell::Cell<usize>,
 }
 
 impl<'f, 'g, 'x, 'a, 'b> Counterparts<'f, 'g, 'x, 'a, 'b> {
@@ -302,12 +343,16 @@ impl<'f, 'g, 'x, 'a, 'b> Counterparts<'f, 'g, 'x, 'a, 'b> {
                 by_key[s].entry(g.key[i]).or_default().push(i as u32);
             }
         }
+        for list in by_key.iter_mut().flat_map(|m| m.values_mut()) {
+            list.sort_by_key(|&x| (f.matched[x as usize], x));
+        }
         let (rev_start, rev) = super::refine::reverse_edges(g);
         Counterparts {
             f,
             by_key,
             rev_start,
             rev,
+            budget: std::cell::Cell::new(MAX_REFERRER_VISITS_TOTAL),
         }
     }
 
@@ -317,12 +362,10 @@ impl<'f, 'g, 'x, 'a, 'b> Counterparts<'f, 'g, 'x, 'a, 'b> {
             Side::A => 0,
             Side::B => 1,
         };
-        let mut v: Vec<usize> = self.by_key[s]
+        self.by_key[s]
             .get(&key)
             .map(|v| v.iter().map(|&x| x as usize).collect())
-            .unwrap_or_default();
-        v.sort_by_key(|&x| (self.f.matched[x], x));
-        v
+            .unwrap_or_default()
     }
 
     /// The counterpart of node `i`, and for an anonymous node the named
@@ -381,9 +424,11 @@ impl<'f, 'g, 'x, 'a, 'b> Counterparts<'f, 'g, 'x, 'a, 'b> {
                     }
                     return Some((p as usize, path));
                 }
-                if parent.len() > MAX_REFERRER_VISITS {
+                let left = self.budget.get();
+                if parent.len() > MAX_REFERRER_VISITS || left == 0 {
                     return None;
                 }
+                self.budget.set(left - 1);
                 queue.push_back(p);
             }
         }

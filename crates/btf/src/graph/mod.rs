@@ -18,8 +18,12 @@
 //! For the explanation, a type without an equal is a *root* when it
 //! differs by itself: no type on the other side without an equal agrees
 //! with it once every reference to a type without an equal is read as
-//! just its kind and name (a struct whose member moved, a FUNC whose
-//! prototype is another one). The others are *dependents*: they differ
+//! just its kind and name, or only its kind when nothing of that kind and
+//! name exists on the other side (a struct whose member moved, a FUNC
+//! whose prototype is another one; not a typedef of `long` against one of
+//! `long int`: the two INTs are the roots there). An anonymous type
+//! without a counterpart that references a type without an equal (a
+//! pointer to a new struct) is a dependent too. The others are *dependents*: they differ
 //! only because something they reference differs (a pointer to that
 //! struct, the struct holding the pointer...). A root is paired with the
 //! type of the same kind and name on the other side (for an anonymous
