@@ -362,9 +362,9 @@ fn member_bit_offset(a: &Attrs<'_>, little_endian: bool, type_size: Option<u64>)
 pub(crate) fn read_unit<'a>(
     dwarf: &Dwarf<'a>,
     header: gimli::UnitHeader<R<'a>>,
+    unit_start: u64,
     little_endian: bool,
 ) -> Result<Unit<'a>> {
-    let unit_start = crate::unit_offset(header.offset());
     let derr = |what: String| Error::Dwarf {
         section: ".debug_info",
         offset: unit_start,

@@ -38,8 +38,8 @@ pub(crate) fn info(kind: u32, vlen: usize, kflag: bool) -> u32 {
 
 /// A function the unit defines, proposed for a FUNC.
 #[derive(Debug)]
-pub(crate) struct FuncCand<'a> {
-    pub name: &'a [u8],
+pub(crate) struct FuncCand {
+    pub name: Box<[u8]>,
     /// `DW_AT_external` (used only when the ELF file has no function
     /// symbols at all).
     pub external: bool,
@@ -51,9 +51,9 @@ pub(crate) struct FuncCand<'a> {
 
 /// A variable the unit defines, proposed for a VAR of `.data..percpu`.
 #[derive(Debug)]
-pub(crate) struct VarCand<'a> {
+pub(crate) struct VarCand {
     /// The DIE's own `DW_AT_name` (not its specification's).
-    pub name: Option<&'a [u8]>,
+    pub name: Option<Box<[u8]>>,
     pub addr: u64,
     /// Local type index.
     pub ty: u32,
@@ -64,15 +64,15 @@ pub(crate) struct VarCand<'a> {
 
 /// One unit's records.
 #[derive(Debug, Default)]
-pub(crate) struct CuOut<'a> {
+pub(crate) struct CuOut {
     /// The type records, one after another.
     pub words: Vec<u32>,
     /// How many records `words` holds.
     pub count: u32,
     /// Local string table; offset 0 is "".
     pub strs: Vec<u8>,
-    pub funcs: Vec<FuncCand<'a>>,
-    pub vars: Vec<VarCand<'a>>,
+    pub funcs: Vec<FuncCand>,
+    pub vars: Vec<VarCand>,
 }
 
 struct Enc<'u, 'a> {
@@ -143,7 +143,7 @@ impl<'u, 'a> Enc<'u, 'a> {
 }
 
 /// Encodes one unit.
-pub(crate) fn encode_unit<'a>(unit: &Unit<'a>) -> CuOut<'a> {
+pub(crate) fn encode_unit(unit: &Unit<'_>) -> CuOut {
     // Local ids: every type DIE but the ones BTF cannot express.
     let mut index = Vec::with_capacity(unit.types.len());
     let mut next = 1u32;
@@ -352,7 +352,7 @@ pub(crate) fn encode_unit<'a>(unit: &Unit<'a>) -> CuOut<'a> {
         let tags = f.decl_tags.iter().map(|&(c, v)| (c, e.str(v))).collect();
         funcs.push(FuncCand {
             tags,
-            name,
+            name: name.into(),
             external: f.external || origin.is_some_and(|o| o.external),
             proto,
         });
@@ -382,7 +382,7 @@ pub(crate) fn encode_unit<'a>(unit: &Unit<'a>) -> CuOut<'a> {
         let tags = v.decl_tags.iter().map(|&(c, t)| (c, e.str(t))).collect();
         vars.push(VarCand {
             tags,
-            name: v.name,
+            name: v.name.map(Box::from),
             addr: v.addr.unwrap_or(0),
             ty: e.id(ty),
             external,

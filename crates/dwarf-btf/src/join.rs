@@ -135,7 +135,7 @@ impl<'s, 'e> Joiner<'s, 'e> {
     }
 
     /// Appends one unit: its types, then its FUNCs, then its VARs.
-    pub(crate) fn add(&mut self, mut u: CuOut<'_>, app: &mut Appender) -> Result<()> {
+    pub(crate) fn add(&mut self, mut u: CuOut, app: &mut Appender) -> Result<()> {
         let syms = self.syms;
         let first_id = app.type_count();
         let id_off = first_id - 1;
@@ -156,16 +156,16 @@ impl<'s, 'e> Joiner<'s, 'e> {
             let wanted = if syms.functions.is_empty() {
                 f.external
             } else {
-                syms.functions.contains(f.name)
+                syms.functions.contains(&f.name[..])
             };
-            if !wanted || self.generated.contains(f.name) {
+            if !wanted || self.generated.contains(&f.name[..]) {
                 continue;
             }
             self.generated.insert(f.name.to_vec());
             patch(&mut f.proto, id_off);
             words.extend_from_slice(&f.proto);
             let proto_id = next_id;
-            let n = add_str(&mut strs, f.name);
+            let n = add_str(&mut strs, &f.name);
             words.extend_from_slice(&[n, info(kind::FUNC, 0, false), proto_id]);
             let func_id = next_id + 1;
             next_id += 2;
@@ -190,7 +190,7 @@ impl<'s, 'e> Joiner<'s, 'e> {
                 let (_, size, name) = syms.percpu[k];
                 // pahole: at offset 0 (where many special symbols sit) the
                 // DIE's own name must be the symbol's.
-                if addr == 0 && v.name != Some(name.as_bytes()) {
+                if addr == 0 && v.name.as_deref() != Some(name.as_bytes()) {
                     continue;
                 }
                 let n = add_str(&mut strs, name.as_bytes());
