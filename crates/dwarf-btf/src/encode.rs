@@ -3,8 +3,6 @@
 //! 1-based, 0 for void), then the candidates for FUNC and VAR, which
 //! [`crate::join`] accepts or drops in unit order.
 
-use std::collections::HashMap;
-
 use gimli::constants as dw;
 
 use crate::cu::{BaseKind, DieRef, Param, Ty, Unit};
@@ -80,7 +78,7 @@ struct Enc<'u, 'a> {
     /// (DIE offset, local index or 0) sorted by offset.
     index: Vec<(DieRef, u32)>,
     strs: Vec<u8>,
-    str_map: HashMap<&'a [u8], u32>,
+    str_map: hashbrown::HashMap<&'a [u8], u32>,
     words: Vec<u32>,
 }
 
@@ -176,7 +174,7 @@ pub(crate) fn encode_unit(unit: &Unit<'_>) -> CuOut {
         unit,
         index,
         strs: vec![0],
-        str_map: HashMap::new(),
+        str_map: hashbrown::HashMap::new(),
         words: Vec::with_capacity(unit.types.len() * 4),
     };
     for (_, t) in &unit.types {
@@ -349,7 +347,12 @@ pub(crate) fn encode_unit(unit: &Unit<'_>) -> CuOut {
             _ => (f.ret, f.varargs),
         };
         let proto = e.proto(ret, &f.params, varargs);
-        let tags = f.decl_tags.iter().map(|&(c, v)| (c, e.str(v))).collect();
+        let tags = f
+            .param_tags
+            .iter()
+            .chain(&f.decl_tags)
+            .map(|&(c, v)| (c, e.str(v)))
+            .collect();
         funcs.push(FuncCand {
             tags,
             name: name.into(),

@@ -3,7 +3,7 @@
 //! FUNCs (the first unit defining a name that the symbol table has as a
 //! function wins), then its per-CPU VARs; the `.data..percpu` DATASEC last.
 
-use std::collections::HashSet;
+use hashbrown::HashSet;
 
 use btf::dedup::Appender;
 
