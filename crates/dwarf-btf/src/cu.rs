@@ -142,6 +142,8 @@ pub(crate) struct Unit<'a> {
     pub language: u16,
     /// Declaration tags of types, by the type's DIE offset (sorted).
     pub type_decl_tags: Vec<(DieRef, DeclTags<'a>)>,
+    /// The unit's offset in `.debug_info` (DIE offsets are relative to it).
+    pub unit_start: u64,
 }
 
 /// Whether `tag` is a type DIE kept in the type table.
@@ -383,7 +385,10 @@ pub(crate) fn read_unit<'a>(
         addr_base: gimli::DebugAddrBase(0),
         unit_start,
     };
-    let mut out = Unit::default();
+    let mut out = Unit {
+        unit_start,
+        ..Unit::default()
+    };
     // Sizes of base types met so far (DWARF 4 bitfields without
     // DW_AT_byte_size take their storage size from the member's type).
     let mut sizes: hashbrown::HashMap<DieRef, u64> = hashbrown::HashMap::new();

@@ -6,6 +6,7 @@
 use gimli::constants as dw;
 
 use crate::cu::{BaseKind, DieRef, Param, Ty, Unit};
+use crate::{Error, Result};
 
 /// BTF kind numbers.
 pub(crate) mod kind {
@@ -141,7 +142,56 @@ impl<'u, 'a> Enc<'u, 'a> {
 }
 
 /// Encodes one unit.
-pub(crate) fn encode_unit(unit: &Unit<'_>) -> CuOut {
+/// What BTF can hold of one type, checked before encoding (libbpf refuses
+/// the same when pahole adds such a type, and pahole stops).
+fn check(unit: &Unit<'_>) -> Result<()> {
+    let err = |off: DieRef, what: String| Error::Dwarf {
+        section: ".debug_info",
+        offset: unit.unit_start + off,
+        what,
+    };
+    let too_many = |n: usize| n > 0xffff;
+    for (off, t) in &unit.types {
+        let n = match t {
+            Ty::Composite { members, .. } => {
+                for m in members {
+                    if m.bitfield > 0xff || (m.bitfield != 0 && m.bit_offset > 0xff_ffff) {
+                        return Err(err(
+                            *off,
+                            format!(
+                                "member '{}': a {}-bit bitfield at bit {} does not fit BTF",
+                                String::from_utf8_lossy(m.name),
+                                m.bitfield,
+                                m.bit_offset
+                            ),
+                        ));
+                    }
+                }
+                members.len()
+            }
+            Ty::Enum { values, .. } => values.len(),
+            Ty::Proto {
+                params, varargs, ..
+            } => params.len() + *varargs as usize,
+            _ => 0,
+        };
+        if too_many(n) {
+            return Err(err(
+                *off,
+                format!("{n} members or parameters: BTF holds 65535"),
+            ));
+        }
+    }
+    for f in &unit.funcs {
+        if too_many(f.params.len() + f.varargs as usize) {
+            return Err(err(f.offset, "more than 65535 parameters".into()));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn encode_unit(unit: &Unit<'_>) -> Result<CuOut> {
+    check(unit)?;
     // Local ids: every type DIE but the ones BTF cannot express.
     let mut index = Vec::with_capacity(unit.types.len());
     let mut next = 1u32;
@@ -392,11 +442,11 @@ pub(crate) fn encode_unit(unit: &Unit<'_>) -> CuOut {
         });
     }
 
-    CuOut {
+    Ok(CuOut {
         words: e.words,
         count,
         strs: e.strs,
         funcs,
         vars,
-    }
+    })
 }

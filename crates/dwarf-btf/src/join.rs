@@ -219,6 +219,17 @@ impl<'s, 'e> Joiner<'s, 'e> {
         if self.secinfo.is_empty() {
             return Ok(());
         }
+        if self.secinfo.len() > 0xffff
+            || self
+                .secinfo
+                .iter()
+                .any(|&(_, off, size)| off.checked_add(size).is_none_or(|e| e > u32::MAX as u64))
+        {
+            return Err(crate::Error::Elf(format!(
+                ".data..percpu: {} variables, or one past 4 GiB: BTF cannot hold the DATASEC",
+                self.secinfo.len()
+            )));
+        }
         self.secinfo.sort_by_key(|&(_, off, _)| off);
         // pahole sizes the section to the end of its last variable.
         let size = self.secinfo.last().map_or(0, |&(_, off, size)| off + size);

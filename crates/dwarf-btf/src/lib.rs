@@ -242,7 +242,7 @@ fn read_and_encode(
     Ok(if exclude_rust && u.language == DW_LANG_RUST {
         (encode::CuOut::default(), true)
     } else {
-        (encode::encode_unit(&u), false)
+        (encode::encode_unit(&u)?, false)
     })
 }
 
