@@ -143,5 +143,31 @@ fn debian_vmlinux_and_modules_as_pahole_encodes_them() {
         for (k, v) in counts(&b) {
             assert_eq!(block.get(&k), Some(&v), "{m} {k}");
         }
+        // Against the .BTF shipped in the module (the kernel build's pahole
+        // -j): the same graph, but for the -j run's second FUNC of a name
+        // (kvm: kvm_arch_set_irq_inatomic; btrfs: fill_inode_item, with its
+        // other prototype).
+        let shipped =
+            std::fs::read(dir.join(format!("modules/{m}.shipped.BTF"))).expect("shipped .BTF");
+        let shipped = Btf::parse_split(shipped, base.clone()).expect("shipped parses");
+        let d = compare(&shipped, &b).expect("compares");
+        assert!(
+            d.only_b.is_empty(),
+            "{m}: a type of ours the shipped BTF lacks"
+        );
+        let extra: Vec<String> = d
+            .only_a
+            .iter()
+            .map(|&id| {
+                let t = shipped.type_by_id(id).expect("id");
+                format!("{} {}", t.kind().name(), shipped.type_name(&t))
+            })
+            .collect();
+        let want: &[&str] = match *m {
+            "kvm" => &["FUNC kvm_arch_set_irq_inatomic"],
+            "btrfs" => &["FUNC_PROTO ", "FUNC fill_inode_item"],
+            _ => &[],
+        };
+        assert_eq!(extra, want, "{m} vs its shipped .BTF");
     }
 }
