@@ -103,6 +103,18 @@ fn a_failed_run_leaves_the_output_as_it_was() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(std::fs::read(&copy).unwrap(), before);
 
+    // An ELF file without DWARF (pahole fails on it too).
+    let o = btfx(&[
+        "gen",
+        "btf",
+        &path("fixtures/bpf/corpus/nobtf.bpf.o"),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no DWARF"));
+    assert_eq!(std::fs::read(&out).unwrap(), b"the user's file");
+
     // A missing input names itself.
     let o = btfx(&[
         "gen",

@@ -108,6 +108,12 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
         Ok::<_, Error>(gimli::EndianSlice::new(b, endian))
     })?;
     let units = unit_ranges(elf, endian)?;
+    if units.is_empty() {
+        // pahole fails too (it then looks for .BTF instead).
+        return Err(Error::Elf(
+            "no DWARF: .debug_info is absent or empty".into(),
+        ));
+    }
     let threads = match opts.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
