@@ -85,9 +85,9 @@ pub struct Encoded {
     pub rust_units: usize,
     /// Types before deduplication.
     pub raw_types: u32,
-    /// Wall time of each phase: reading and encoding units, joining,
-    /// deduplicating.
-    pub phases: [std::time::Duration; 3],
+    /// Wall time of the two phases: units read, encoded and joined;
+    /// deduplicated and written.
+    pub phases: [std::time::Duration; 2],
 }
 
 /// Encodes the DWARF of `elf` into BTF.
@@ -204,7 +204,6 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
     joined?;
     joiner.finish(&mut app)?;
     let t1 = std::time::Instant::now();
-    let t2 = t1;
     let raw_types = app.type_count() - start_id;
     let deduped = app.dedup()?;
     let e = if elf.little_endian {
@@ -213,10 +212,10 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
         Endian::Big
     };
     let btf = deduped.encode(e);
-    let t3 = std::time::Instant::now();
+    let t2 = std::time::Instant::now();
     Ok(Encoded {
         btf,
-        phases: [t1 - t0, t2 - t1, t3 - t2],
+        phases: [t1 - t0, t2 - t1],
         units: units.len(),
         rust_units,
         raw_types,

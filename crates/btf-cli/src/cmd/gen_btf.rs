@@ -103,7 +103,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     if a.stats {
         eprintln!(
             "{}: {} units ({} Rust units skipped), {} types before dedup, {} bytes of BTF written to {}; \
-             units read in {:.2?}, joined in {:.2?}, deduplicated in {:.2?}",
+             units read and joined in {:.2?}, deduplicated in {:.2?}",
             a.elf,
             enc.units,
             enc.rust_units,
@@ -111,8 +111,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             enc.btf.len(),
             a.output,
             enc.phases[0],
-            enc.phases[1],
-            enc.phases[2]
+            enc.phases[1]
         );
     }
     Ok(ExitCode::SUCCESS)
