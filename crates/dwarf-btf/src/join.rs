@@ -188,9 +188,12 @@ impl<'s, 'e> Joiner<'s, 'e> {
                     continue;
                 };
                 let (_, size, name) = syms.percpu[k];
-                // pahole: at offset 0 (where many special symbols sit) the
-                // DIE's own name must be the symbol's.
-                if addr == 0 && v.name.as_deref() != Some(name.as_bytes()) {
+                // pahole: where the DIE's own address is 0 (many special
+                // symbols sit there; on x86 also the first per-CPU
+                // variable, .data..percpu being at address 0) the DIE's own
+                // name must be the symbol's. The raw address, not the
+                // section offset: arm64's first per-CPU variable passes.
+                if v.addr == 0 && v.name.as_deref() != Some(name.as_bytes()) {
                     continue;
                 }
                 let n = add_str(&mut strs, name.as_bytes());
