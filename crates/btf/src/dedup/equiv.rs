@@ -3,6 +3,8 @@
 //! `btf_dedup_is_equiv`, `btf_dedup_merge_hypot_map`), and the base
 //! preparation of split BTF (`btf_dedup_prep`).
 
+use std::collections::HashSet;
+
 use super::state::{Dedup, UNPROCESSED};
 use super::store::MAX_NR_TYPES;
 use super::table::walk;
@@ -174,7 +176,7 @@ impl Dedup {
             // structs the compiler emitted twice (libbpf's workarounds)
             return Ok(hypot == cand
                 || self.identical_arrays(hypot, cand)
-                || self.identical_structs(hypot, cand, 0));
+                || self.identical_structs(hypot, cand));
         }
         self.hypot_add(canon, cand);
         let s = &self.store;
@@ -265,23 +267,54 @@ impl Dedup {
     /// libbpf's `btf_dedup_identical_structs`: two STRUCTs (or UNIONs)
     /// equal down to their member type ids, a member's types also
     /// counting as equal when they are identical arrays or, recursively,
-    /// identical structs. Nesting by value cannot loop in C; hostile
-    /// input that loops is cut at a depth libbpf would overflow its
-    /// stack long before.
-    fn identical_structs(&self, a: u32, b: u32, depth: u32) -> bool {
+    /// identical structs (libbpf 1.1.2 has the recursion: the crafted
+    /// `ident_structs_{nested,union,array}` cases merge only with it).
+    ///
+    /// libbpf recurses without bound; this walks the same pairs in the
+    /// same order from an explicit stack, so nesting of any depth gives
+    /// libbpf's answer (`ident_structs_deep`: 101 levels). Where libbpf
+    /// never answers, the answer is "not identical": a pair met again
+    /// inside itself (a struct holding itself by value, which C cannot
+    /// say: libbpf recurses until its stack overflows). Pairs found
+    /// identical are remembered for the rest of the walk, so copies that
+    /// share nested copies cost one visit per pair where libbpf walks
+    /// every path (2^n for n levels of `T<k> { T<k-1> l, r; }`). Any
+    /// pair that differs decides the whole walk, hence no other memory.
+    fn identical_structs(&self, a: u32, b: u32) -> bool {
         let s = &self.store;
-        let k = s.kind(a);
-        if depth > 64 || !matches!(k, Kind::Struct | Kind::Union) || s.kind(b) != k {
+        let shallow = |x: u32, y: u32| {
+            let k = s.kind(x);
+            matches!(k, Kind::Struct | Kind::Union)
+                && s.kind(y) == k
+                && s.shallow_equal_struct(x, y)
+        };
+        if !shallow(a, b) {
             return false;
         }
-        if !s.shallow_equal_struct(a, b) {
-            return false;
+        // the pairs being compared (with their next member), outermost first
+        let mut path: Vec<(u32, u32, usize)> = vec![(a, b, 0)];
+        let mut open: HashSet<(u32, u32)> = HashSet::from([(a, b)]);
+        let mut done: HashSet<(u32, u32)> = HashSet::new();
+        while let Some(top) = path.last_mut() {
+            let (x, y, m) = *top;
+            if m == (s.word(x, 1) & 0xffff) as usize {
+                path.pop();
+                open.remove(&(x, y));
+                done.insert((x, y));
+                continue;
+            }
+            top.2 += 1;
+            let (mx, my) = (s.word(x, 4 + 3 * m), s.word(y, 4 + 3 * m));
+            if mx == my || self.identical_arrays(mx, my) || done.contains(&(mx, my)) {
+                continue;
+            }
+            if open.contains(&(mx, my)) || !shallow(mx, my) {
+                return false;
+            }
+            path.push((mx, my, 0));
+            open.insert((mx, my));
         }
-        let vlen = (s.word(a, 1) & 0xffff) as usize;
-        (0..vlen).all(|m| {
-            let (x, y) = (s.word(a, 4 + 3 * m), s.word(b, 4 + 3 * m));
-            x == y || self.identical_structs(x, y, depth + 1) || self.identical_arrays(x, y)
-        })
+        true
     }
 
     /// Records what a successful check established: FWDs resolved to

@@ -1,10 +1,14 @@
 //! Small crafted inputs, one per dedup rule, built with the Builder. Their
 //! bytes are checked in under fixtures/oracle/dedup/crafted/ (written by
 //! `BTFX_BLESS_DEDUP=1 cargo test -p btfx-btf --test dedup`), where
-//! scripts/record-dedup.sh runs libbpf on them.
+//! scripts/record-dedup.sh runs libbpf on them. identical.rs: the cases of
+//! libbpf's identical-structs workaround.
+
+pub mod identical;
 
 use btf::write::Builder;
 use btf::{Btf, Endian, IntEncoding as E, Kind};
+use identical::Member;
 
 /// A crafted case: its name, an optional base, the inputs appended in order.
 pub struct Crafted {
@@ -314,5 +318,14 @@ pub fn all() -> Vec<Crafted> {
         split_dup_base("split_dup_base_c", 7, 0),
         split_dup_base("split_dup_base_d", 1, 5),
         split_dup_base("split_dup_base_e", 2, 30),
+        identical::appended("ident_structs", Member::None),
+        identical::appended("ident_structs_nested", Member::Struct),
+        identical::appended("ident_structs_union", Member::Union),
+        identical::appended("ident_structs_array", Member::Array),
+        identical::appended("ident_structs_differ", Member::Differs),
+        identical::appended("ident_structs_tree", Member::Tree(16)),
+        identical::appended("ident_structs_deep", Member::Chain(100)),
+        identical::split("ident_structs_split", Member::None),
+        identical::split("ident_structs_split_nested", Member::Struct),
     ]
 }
