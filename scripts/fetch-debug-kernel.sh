@@ -73,11 +73,12 @@ dump_section() {
     read -r off size < <(readelf -SW "$1" | sed 's/^ *\[ */[/' |
         awk -v n="$2" '$2 == n {print $5, $6}')
     [[ -n $off ]] || die "$1 has no $2 section"
-    tail -c +$((16#$off + 1)) "$1" | head -c $((16#$size)) > "$3"
+    dd if="$1" of="$3" iflag=skip_bytes,count_bytes skip=$((16#$off)) \
+        count=$((16#$size)) status=none
 }
 if [[ $ARCH != "$(dpkg --print-architecture)" ]]; then
     FOREIGN=1
-    if ! dpkg --print-foreign-architectures | grep -qx "$ARCH"; then
+    if [[ " $(dpkg --print-foreign-architectures | tr '\n' ' ') " != *" $ARCH "* ]]; then
         dpkg --add-architecture "$ARCH"
         apt-get update >&2
     fi
@@ -122,16 +123,23 @@ if [[ ! -d $DIR/unsigned/boot ]]; then
 fi
 
 ln -sfn "$vmlinux" "$DIR/vmlinux"
-rm -f "$DIR/vmlinux.BTF"
-if [[ $FOREIGN == 0 ]]; then
+rm -f "$DIR/vmlinux.BTF" "$DIR/vmlinuz.BTF"
+# A kernel built without CONFIG_DEBUG_INFO_BTF (Debian's s390x) has no .BTF:
+# no vmlinux.BTF, vmlinuz.BTF or modules/NAME.shipped.BTF then.
+KBTF=1
+sections=$(readelf -SW "$vmlinux")
+if [[ $sections != *" .BTF "* ]]; then
+    KBTF=0
+    echo "$vmlinux has no .BTF section: no kernel BTF to compare with" | tee -a "$log"
+elif [[ $FOREIGN == 0 ]]; then
     objcopy -O binary --only-section=.BTF "$vmlinux" "$DIR/vmlinux.BTF"
 else
     dump_section "$vmlinux" .BTF "$DIR/vmlinux.BTF"
 fi
-[[ -s $DIR/vmlinux.BTF ]] || die "$vmlinux has no .BTF section"
-chmod 644 "$DIR/vmlinux.BTF"
-rm -f "$DIR/vmlinuz.BTF"
-if ! "$repo/scripts/extract-kernel-btf.sh" "$uns" "$DIR/vmlinuz.BTF" 2>>"$log"; then
+if [[ $KBTF == 0 ]]; then :
+elif [[ ! -s $DIR/vmlinux.BTF ]]; then die "$vmlinux: empty .BTF section"
+elif ! chmod 644 "$DIR/vmlinux.BTF" ||
+    ! "$repo/scripts/extract-kernel-btf.sh" "$uns" "$DIR/vmlinuz.BTF" 2>>"$log"; then
     echo "no BTF found in $IMAGE_PKG's vmlinuz (see above)" | tee -a "$log"
 elif cmp -s "$DIR/vmlinux.BTF" "$DIR/vmlinuz.BTF"; then
     echo "vmlinux.BTF (dbg vmlinux) == vmlinuz.BTF (unsigned vmlinuz): byte-equal" | tee -a "$log"
@@ -150,12 +158,13 @@ for m in "${MODULES[@]}"; do
     fi
     echo "$m ${sko#"$DIR/unsigned"}" >> "$DIR/modules.list"
     ln -sfn "$dko" "$DIR/modules/$m.ko"
+    rm -f "$DIR/modules/$m.shipped.BTF"
+    [[ $KBTF == 1 ]] || continue
     tmp=$(mktemp)
     case $sko in
         *.xz) xz -dc "$sko" > "$tmp" ;;
         *) cp "$sko" "$tmp" ;;
     esac
-    rm -f "$DIR/modules/$m.shipped.BTF"
     # .BTF is not SHF_ALLOC in modules: --dump-section, not -O binary.
     dump_section "$tmp" .BTF "$DIR/modules/$m.shipped.BTF"
     rm -f "$tmp"

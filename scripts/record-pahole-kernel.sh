@@ -50,9 +50,14 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 DIR=${1:-${BTFX_DEBUG_KERNEL_DIR:-/work/dl/kernel}}
 DIR=$(cd "$DIR" && pwd)
-[[ -e $DIR/vmlinux && -f $DIR/vmlinux.BTF && -f $DIR/modules.list ]] ||
+[[ -e $DIR/vmlinux && -f $DIR/modules.list ]] ||
     { echo "run scripts/fetch-debug-kernel.sh $DIR first" >&2; exit 1; }
 out=$DIR/pahole
+# No DIR/vmlinux.BTF: a kernel built without CONFIG_DEBUG_INFO_BTF (Debian's
+# s390x); then nothing is compared with the kernel's BTF and modules are
+# encoded over pahole's vmlinux BTF only.
+KBTF=0
+[[ -f $DIR/vmlinux.BTF ]] && KBTF=1
 mkdir -p "$out/modules"
 FLAGS=(-J --btf_gen_floats --lang_exclude=rust)
 NAME=${BTFX_KERNEL_NAME:-6.1.0-56-cloud-amd64}
@@ -77,9 +82,11 @@ run_pahole() {
 }
 
 mapfile -t modules < <(cut -d' ' -f1 "$DIR/modules.list")
-for m in "${modules[@]}"; do
-    run_pahole "$out/modules/$m.btf" --btf_base "$DIR/vmlinux.BTF" "$DIR/modules/$m.ko"
-done
+if [[ $KBTF == 1 ]]; then
+    for m in "${modules[@]}"; do
+        run_pahole "$out/modules/$m.btf" --btf_base "$DIR/vmlinux.BTF" "$DIR/modules/$m.ko"
+    done
+fi
 run_pahole "$out/vmlinux.btf" "$DIR/vmlinux"
 run_pahole "$out/vmlinux.run2.btf" "$DIR/vmlinux"
 if [[ $ONLY_SINGLE != 1 ]]; then
@@ -139,6 +146,7 @@ section() { echo "== $1"; shift; "$sum" "$@"; echo "bytes $(stat -c %s "$1")"; }
     echo "tool pahole $(pahole --version)"
     echo "tool bpftool $(bpftool version | head -n1 | awk '{print $2}') libbpf $(bpftool version | grep -o 'libbpf v[0-9.]*' | awk '{print $2}')"
     [[ $RUN_BTFX == 1 ]] && echo "tool btfx $(git -C "$repo" rev-parse --short HEAD) (target/release/btfx gen btf, 1 thread per CPU)"
+    [[ $KBTF == 1 ]] || echo "kernel-btf none (the vmlinux has no .BTF section)"
     echo "tool dwarves-package $(dpkg-query -W -f '${Version}' dwarves 2>/dev/null || echo unknown)"
     echo "machine $(uname -r) $(nproc) cpus"
     echo "flags ${FLAGS[*]} --btf_encode_detached=OUT [--btf_base BASE] (+ -j for the j runs)"
@@ -150,18 +158,18 @@ section() { echo "== $1"; shift; "$sum" "$@"; echo "bytes $(stat -c %s "$1")"; }
         section vmlinux.pahole.j1 "$out/vmlinux.j1.btf"
         section vmlinux.pahole.j2 "$out/vmlinux.j2.btf"
     fi
-    section vmlinux.kernel "$DIR/vmlinux.BTF"
+    [[ $KBTF == 1 ]] && section vmlinux.kernel "$DIR/vmlinux.BTF"
     echo "== comparisons and times"
     equal "vmlinux.pahole vmlinux.pahole.run2" "$out/vmlinux.btf" "$out/vmlinux.run2.btf"
     [[ $ONLY_SINGLE != 1 ]] &&
         equal "vmlinux.pahole.j1 vmlinux.pahole.j2" "$out/vmlinux.j1.btf" "$out/vmlinux.j2.btf"
-    equal "vmlinux.pahole vmlinux.kernel" "$out/vmlinux.btf" "$DIR/vmlinux.BTF"
+    [[ $KBTF == 1 ]] && equal "vmlinux.pahole vmlinux.kernel" "$out/vmlinux.btf" "$DIR/vmlinux.BTF"
     if [[ -f $DIR/vmlinuz.BTF ]]; then
         equal "vmlinux.kernel vmlinuz.kernel" "$DIR/vmlinux.BTF" "$DIR/vmlinuz.BTF"
     fi
     [[ $ONLY_SINGLE != 1 ]] &&
         graph "vmlinux.pahole vmlinux.pahole.j1" "$out/vmlinux.btf" "$out/vmlinux.j1.btf"
-    graph "vmlinux.pahole vmlinux.kernel" "$out/vmlinux.btf" "$DIR/vmlinux.BTF"
+    [[ $KBTF == 1 ]] && graph "vmlinux.pahole vmlinux.kernel" "$out/vmlinux.btf" "$DIR/vmlinux.BTF"
     if [[ $RUN_BTFX == 1 ]]; then
         equal "vmlinux.btfx vmlinux.pahole" "$DIR/btfx/vmlinux.btf" "$out/vmlinux.btf"
         graph "vmlinux.btfx vmlinux.pahole" "$DIR/btfx/vmlinux.btf" "$out/vmlinux.btf"
@@ -174,15 +182,19 @@ section() { echo "== $1"; shift; "$sum" "$@"; echo "bytes $(stat -c %s "$1")"; }
     fi
     [[ $RUN_BTFX == 1 ]] && time_line vmlinux.btfx "$DIR/btfx/vmlinux.btf.time"
     for m in "${modules[@]}"; do
-        section "module.$m.pahole" "$out/modules/$m.btf" "$DIR/vmlinux.BTF"
-        section "module.$m.shipped" "$DIR/modules/$m.shipped.BTF" "$DIR/vmlinux.BTF"
+        if [[ $KBTF == 1 ]]; then
+            section "module.$m.pahole" "$out/modules/$m.btf" "$DIR/vmlinux.BTF"
+            section "module.$m.shipped" "$DIR/modules/$m.shipped.BTF" "$DIR/vmlinux.BTF"
+        fi
         section "module.$m.over-pahole" "$out/modules/$m.over-pahole.btf" "$out/vmlinux.btf"
         echo "== comparisons and times"
-        equal "module.$m.pahole module.$m.shipped" "$out/modules/$m.btf" "$DIR/modules/$m.shipped.BTF"
-        graph "module.$m.pahole module.$m.shipped" "$out/modules/$m.btf" "$DIR/modules/$m.shipped.BTF" "$DIR/vmlinux.BTF"
-        graph "module.$m.over-pahole module.$m.shipped" "$out/modules/$m.over-pahole.btf" \
-            "$DIR/modules/$m.shipped.BTF" "$out/vmlinux.btf" "$DIR/vmlinux.BTF"
-        time_line "module.$m.pahole" "$out/modules/$m.btf.time"
+        if [[ $KBTF == 1 ]]; then
+            equal "module.$m.pahole module.$m.shipped" "$out/modules/$m.btf" "$DIR/modules/$m.shipped.BTF"
+            graph "module.$m.pahole module.$m.shipped" "$out/modules/$m.btf" "$DIR/modules/$m.shipped.BTF" "$DIR/vmlinux.BTF"
+            graph "module.$m.over-pahole module.$m.shipped" "$out/modules/$m.over-pahole.btf" \
+                "$DIR/modules/$m.shipped.BTF" "$out/vmlinux.btf" "$DIR/vmlinux.BTF"
+            time_line "module.$m.pahole" "$out/modules/$m.btf.time"
+        fi
         if [[ $RUN_BTFX == 1 ]]; then
             time_line "module.$m.over-pahole" "$out/modules/$m.over-pahole.btf.time"
             equal "module.$m.btfx module.$m.over-pahole" "$DIR/btfx/modules/$m.btf" \
