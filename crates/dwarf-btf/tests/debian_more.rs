@@ -118,7 +118,11 @@ fn assert_only_missing_var(what: &str, pahole: &Btf<'_>, ours: &Btf<'_>, var: &s
         vec![sec.clone(), ("VAR".to_owned(), var.to_owned())],
         "{what}: pahole's types missing from ours"
     );
-    assert_eq!(kinds(ours, &d.only_b), vec![sec], "{what}: ours missing from pahole's");
+    assert_eq!(
+        kinds(ours, &d.only_b),
+        vec![sec],
+        "{what}: ours missing from pahole's"
+    );
     let entries = |b: &Btf<'_>| -> Vec<(String, u32, u32)> {
         let t = b
             .types()
@@ -177,7 +181,11 @@ fn check_kernel(name: &str, missing_var: Option<&str>) {
         let ko = dir.join(format!("modules/{m}.ko"));
         let want = dir.join(format!("pahole/modules/{m}.over-pahole.btf"));
         if !ko.exists() || !want.exists() {
-            eprintln!("skipped {name} {m}: no {} or {}", ko.display(), want.display());
+            eprintln!(
+                "skipped {name} {m}: no {} or {}",
+                ko.display(),
+                want.display()
+            );
             continue;
         }
         let got = gen(&ko, Some(base.clone()));
@@ -186,7 +194,11 @@ fn check_kernel(name: &str, missing_var: Option<&str>) {
         let b = Btf::parse_split(got, base.clone()).expect("split parses");
         let block = &rec[&format!("module.{m}.over-pahole")];
         assert_counts(&format!("{name} {m}"), &counts(&b), block);
-        assert_eq!(block["bytes"], b.raw_bytes().len().to_string(), "{name} {m}");
+        assert_eq!(
+            block["bytes"],
+            b.raw_bytes().len().to_string(),
+            "{name} {m}"
+        );
     }
 }
 
