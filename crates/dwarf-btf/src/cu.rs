@@ -107,7 +107,10 @@ pub(crate) struct Func<'a> {
     pub varargs: bool,
     /// `DW_AT_abstract_origin`, else `DW_AT_specification` (0: none).
     pub origin: DieRef,
+    /// The function's own declaration tags (component -1).
     pub decl_tags: DeclTags<'a>,
+    /// Its parameters' declaration tags, in parameter order.
+    pub param_tags: DeclTags<'a>,
 }
 
 /// A top-level `DW_TAG_variable`.
@@ -139,6 +142,8 @@ pub(crate) struct Unit<'a> {
     pub language: u16,
     /// Declaration tags of types, by the type's DIE offset (sorted).
     pub type_decl_tags: Vec<(DieRef, DeclTags<'a>)>,
+    /// The unit's offset in `.debug_info` (DIE offsets are relative to it).
+    pub unit_start: u64,
 }
 
 /// Whether `tag` is a type DIE kept in the type table.
@@ -362,9 +367,9 @@ fn member_bit_offset(a: &Attrs<'_>, little_endian: bool, type_size: Option<u64>)
 pub(crate) fn read_unit<'a>(
     dwarf: &Dwarf<'a>,
     header: gimli::UnitHeader<R<'a>>,
+    unit_start: u64,
     little_endian: bool,
 ) -> Result<Unit<'a>> {
-    let unit_start = crate::unit_offset(header.offset());
     let derr = |what: String| Error::Dwarf {
         section: ".debug_info",
         offset: unit_start,
@@ -380,10 +385,13 @@ pub(crate) fn read_unit<'a>(
         addr_base: gimli::DebugAddrBase(0),
         unit_start,
     };
-    let mut out = Unit::default();
+    let mut out = Unit {
+        unit_start,
+        ..Unit::default()
+    };
     // Sizes of base types met so far (DWARF 4 bitfields without
     // DW_AT_byte_size take their storage size from the member's type).
-    let mut sizes: Vec<(DieRef, u64)> = Vec::new();
+    let mut sizes: hashbrown::HashMap<DieRef, u64> = hashbrown::HashMap::new();
 
     // What the DIEs above the current one are.
     #[derive(Clone, Copy, PartialEq)]
@@ -436,19 +444,18 @@ pub(crate) fn read_unit<'a>(
     let mut ptr_tags: Vec<(usize, Vec<usize>)> = Vec::new();
     // Declaration tags of types by table index (members' then own).
     let mut type_tags: Vec<(usize, DeclTags<'a>, DeclTags<'a>)> = Vec::new();
+    let mut type_tag_pos: hashbrown::HashMap<usize, usize> = hashbrown::HashMap::new();
     fn push_tag<'a>(
         v: &mut Vec<(usize, DeclTags<'a>, DeclTags<'a>)>,
+        at: &mut hashbrown::HashMap<usize, usize>,
         i: usize,
         comp: i32,
         value: &'a [u8],
     ) {
-        let pos = match v.iter().position(|e| e.0 == i) {
-            Some(p) => p,
-            None => {
-                v.push((i, Vec::new(), Vec::new()));
-                v.len() - 1
-            }
-        };
+        let pos = *at.entry(i).or_insert_with(|| {
+            v.push((i, Vec::new(), Vec::new()));
+            v.len() - 1
+        });
         if comp < 0 {
             v[pos].2.push((comp, value));
         } else {
@@ -489,7 +496,7 @@ pub(crate) fn read_unit<'a>(
             let ty = match tag {
                 dw::DW_TAG_base_type => {
                     let size = a.byte_size.unwrap_or(0);
-                    sizes.push((off, size));
+                    sizes.insert(off, size);
                     let kind = match a.encoding.map(gimli::DwAte) {
                         Some(dw::DW_ATE_complex_float) | Some(dw::DW_ATE_imaginary_float) => {
                             // pahole 1.24 stops here too ("Complex, interval
@@ -589,15 +596,13 @@ pub(crate) fn read_unit<'a>(
                 }
                 (Some(parent), Some(b"btf_decl_tag")) => match parent {
                     Parent::Composite(i) | Parent::Leaf(i) => {
-                        push_tag(&mut type_tags, i, -1, value)
+                        push_tag(&mut type_tags, &mut type_tag_pos, i, -1, value)
                     }
-                    Parent::Member(i, m) => push_tag(&mut type_tags, i, m as i32, value),
+                    Parent::Member(i, m) => {
+                        push_tag(&mut type_tags, &mut type_tag_pos, i, m as i32, value)
+                    }
                     Parent::Func(f) => out.funcs[f].decl_tags.push((-1, value)),
-                    Parent::FuncParam(f, p) => {
-                        let t = &mut out.funcs[f].decl_tags;
-                        let at = t.iter().take_while(|e| e.0 >= 0).count();
-                        t.insert(at, (p as i32, value));
-                    }
+                    Parent::FuncParam(f, p) => out.funcs[f].param_tags.push((p as i32, value)),
                     Parent::Var(v) => out.vars[v].decl_tags.push((-1, value)),
                     _ => {}
                 },
@@ -612,11 +617,7 @@ pub(crate) fn read_unit<'a>(
             (Some(Parent::Unit), dw::DW_TAG_namespace) => me = Parent::Unit,
             (Some(Parent::Composite(i)), dw::DW_TAG_member) => {
                 let a = rd.attrs(entry)?;
-                let tsize = sizes
-                    .iter()
-                    .rev()
-                    .find(|(o, _)| *o == a.ty)
-                    .map(|&(_, s)| s);
+                let tsize = sizes.get(&a.ty).copied();
                 let bit_offset = member_bit_offset(&a, little_endian, tsize);
                 if let Ty::Composite { members, .. } = &mut out.types[i].1 {
                     me = Parent::Member(i, members.len());
@@ -682,6 +683,7 @@ pub(crate) fn read_unit<'a>(
                     varargs: false,
                     origin: if a.origin != 0 { a.origin } else { a.spec },
                     decl_tags: Vec::new(),
+                    param_tags: Vec::new(),
                 });
             }
             (Some(Parent::Func(i)), dw::DW_TAG_formal_parameter) => {

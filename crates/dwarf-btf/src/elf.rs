@@ -123,6 +123,29 @@ pub struct ElfInput<'data> {
     /// (`symbols[i]` is symbol index `i + 1`).
     pub symbols: Vec<Symbol>,
     debug: Vec<(&'static str, Cow<'data, [u8]>)>,
+    /// `.debug_info` left in the file (see [`OpenOptions::lazy_debug_info`]).
+    lazy_info: Option<LazyInfo>,
+}
+
+/// A section read on demand: its file and where it lies.
+struct LazyInfo {
+    file: std::fs::File,
+    offset: u64,
+    len: u64,
+}
+
+/// How [`ElfInput::open_with`] reads a file.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenOptions {
+    /// Give a relocatable file's allocated sections their own addresses
+    /// (see [`ElfInput::parse_laid_out`]).
+    pub lay_out: bool,
+    /// Leave `.debug_info` in the file when it is stored as is (neither
+    /// compressed nor relocated): [`ElfInput::debug_info_at`] reads the
+    /// parts asked for, and [`ElfInput::debug_section`] gives nothing for
+    /// it. `.debug_line`, which BTF encoding does not read, is skipped.
+    /// A vmlinux then costs its 160 MB of `.debug_info` in no buffer.
+    pub lazy_debug_info: bool,
 }
 
 impl fmt::Debug for ElfInput<'_> {
@@ -157,7 +180,7 @@ impl<'data> ElfInput<'data> {
     /// Reads `data` as an ELF file. Sections that need no change
     /// (uncompressed, not relocated) are borrowed from `data`.
     pub fn parse(data: &'data [u8]) -> Result<ElfInput<'data>> {
-        build(&SliceSource(data), false).map_err(Error::Elf)
+        build(&SliceSource(data), OpenOptions::default()).map_err(Error::Elf)
     }
 
     /// [`ElfInput::parse`], but a relocatable file's allocated sections
@@ -166,7 +189,11 @@ impl<'data> ElfInput<'data> {
     /// never collide, and `sections`/`symbols` carry those addresses.
     /// Executables are read as by `parse`.
     pub fn parse_laid_out(data: &'data [u8]) -> Result<ElfInput<'data>> {
-        build(&SliceSource(data), true).map_err(Error::Elf)
+        let opts = OpenOptions {
+            lay_out: true,
+            ..OpenOptions::default()
+        };
+        build(&SliceSource(data), opts).map_err(Error::Elf)
     }
 
     /// The bytes of a debug section (empty if absent): decompressed, and
@@ -183,6 +210,51 @@ impl<'data> ElfInput<'data> {
     pub fn section_by_name(&self, name: &str) -> Option<&SectionInfo> {
         self.sections.iter().find(|s| s.name == name)
     }
+
+    /// The length of `.debug_info`, read or left in the file.
+    pub fn debug_info_len(&self) -> u64 {
+        match &self.lazy_info {
+            Some(l) => l.len,
+            None => self.debug_section(gimli::SectionId::DebugInfo).len() as u64,
+        }
+    }
+
+    /// `len` bytes of `.debug_info` from `offset`: borrowed when the
+    /// section was read, read from the file when it was left there.
+    pub fn debug_info_at(&self, offset: u64, len: u64) -> Result<Cow<'_, [u8]>> {
+        let bad = || {
+            Error::Elf(format!(
+                ".debug_info: bytes {offset:#x}+{len:#x} are past its end ({:#x} bytes)",
+                self.debug_info_len()
+            ))
+        };
+        let end = offset.checked_add(len).ok_or_else(bad)?;
+        if end > self.debug_info_len() {
+            return Err(bad());
+        }
+        match &self.lazy_info {
+            None => {
+                let b = self.debug_section(gimli::SectionId::DebugInfo);
+                Ok(Cow::Borrowed(&b[offset as usize..end as usize]))
+            }
+            Some(l) => {
+                use std::os::unix::fs::FileExt;
+                let n = usize::try_from(len).map_err(|_| bad())?;
+                let mut buf = Vec::new();
+                buf.try_reserve_exact(n)
+                    .map_err(|e| Error::Elf(format!(".debug_info: {n:#x} bytes: {e}")))?;
+                buf.resize(n, 0);
+                l.file
+                    .read_exact_at(&mut buf, l.offset + offset)
+                    .map_err(|e| {
+                        Error::Elf(format!(
+                            ".debug_info: reading bytes {offset:#x}+{len:#x}: {e}"
+                        ))
+                    })?;
+                Ok(Cow::Owned(buf))
+            }
+        }
+    }
 }
 
 impl ElfInput<'static> {
@@ -192,15 +264,24 @@ impl ElfInput<'static> {
         let at = |e: String| Error::Elf(format!("{}: {e}", path.display()));
         let file = std::fs::File::open(path).map_err(|e| at(e.to_string()))?;
         let src = FileSource::new(file).map_err(|e| at(e.to_string()))?;
-        build(&src, false).map_err(at)
+        build(&src, OpenOptions::default()).map_err(at)
     }
 
     /// [`ElfInput::open`] with [`ElfInput::parse_laid_out`]'s addresses.
     pub fn open_laid_out(path: &Path) -> Result<ElfInput<'static>> {
+        let opts = OpenOptions {
+            lay_out: true,
+            ..OpenOptions::default()
+        };
+        Self::open_with(path, opts)
+    }
+
+    /// [`ElfInput::open`] with options.
+    pub fn open_with(path: &Path, opts: OpenOptions) -> Result<ElfInput<'static>> {
         let at = |e: String| Error::Elf(format!("{}: {e}", path.display()));
         let file = std::fs::File::open(path).map_err(|e| at(e.to_string()))?;
         let src = FileSource::new(file).map_err(|e| at(e.to_string()))?;
-        build(&src, true).map_err(at)
+        build(&src, opts).map_err(at)
     }
 }
 
@@ -222,11 +303,11 @@ const TOTAL_DECOMPRESSED: u64 = 16 << 30;
 
 fn build<'data>(
     src: &dyn Source<'data>,
-    lay_out: bool,
+    opts: OpenOptions,
 ) -> std::result::Result<ElfInput<'data>, String> {
     let mut t = table::read(src)?;
     let is_rel = t.e_type == elf::ET_REL.0;
-    if is_rel && lay_out {
+    if is_rel && opts.lay_out {
         t.lay_out();
     }
     // Relocation sections by the section they apply to, in table order.
@@ -245,12 +326,46 @@ fn build<'data>(
         budget: TOTAL_DECOMPRESSED,
     };
     let mut debug: Vec<(&'static str, Cow<'data, [u8]>)> = Vec::new();
+    let mut lazy_info = None;
+    let infos = t
+        .shdrs
+        .iter()
+        .filter(|s| debug_id(&s.name).is_some_and(|(id, _)| id == gimli::SectionId::DebugInfo))
+        .count();
     for (index, sh) in t.shdrs.iter().enumerate().skip(1) {
         let Some((id, zdebug)) = debug_id(&sh.name) else {
             continue;
         };
-        let mut bytes = reader.contents(index, zdebug)?;
         let first = relocs.partition_point(|&(target, _)| target < index);
+        let relocated = relocs.get(first).is_some_and(|&(t, _)| t == index);
+        if opts.lazy_debug_info {
+            if id == gimli::SectionId::DebugLine {
+                continue;
+            }
+            let plain = !zdebug && sh.flags & elf::SHF_COMPRESSED.0 == 0 && !relocated;
+            if id == gimli::SectionId::DebugInfo && plain && infos == 1 {
+                if let Some(f) = src.file() {
+                    if sh.offset.checked_add(sh.size).is_none_or(|e| e > src.len()) {
+                        return Err(format!(
+                            "{}: bytes {:#x}+{:#x} are past the end of the file",
+                            sh.label(index),
+                            sh.offset,
+                            sh.size
+                        ));
+                    }
+                    let file = f
+                        .try_clone()
+                        .map_err(|e| format!("{}: {e}", sh.label(index)))?;
+                    lazy_info = Some(LazyInfo {
+                        file,
+                        offset: sh.offset,
+                        len: sh.size,
+                    });
+                    continue;
+                }
+            }
+        }
+        let mut bytes = reader.contents(index, zdebug)?;
         for &(_, ri) in relocs[first..].iter().take_while(|&&(t, _)| t == index) {
             reader.relocate(ri, &mut bytes)?;
         }
@@ -266,6 +381,7 @@ fn build<'data>(
         sections: t.section_infos(),
         symbols: t.symbols,
         debug,
+        lazy_info,
     })
 }
 

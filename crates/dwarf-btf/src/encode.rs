@@ -3,11 +3,10 @@
 //! 1-based, 0 for void), then the candidates for FUNC and VAR, which
 //! [`crate::join`] accepts or drops in unit order.
 
-use std::collections::HashMap;
-
 use gimli::constants as dw;
 
 use crate::cu::{BaseKind, DieRef, Param, Ty, Unit};
+use crate::{Error, Result};
 
 /// BTF kind numbers.
 pub(crate) mod kind {
@@ -38,8 +37,8 @@ pub(crate) fn info(kind: u32, vlen: usize, kflag: bool) -> u32 {
 
 /// A function the unit defines, proposed for a FUNC.
 #[derive(Debug)]
-pub(crate) struct FuncCand<'a> {
-    pub name: &'a [u8],
+pub(crate) struct FuncCand {
+    pub name: Box<[u8]>,
     /// `DW_AT_external` (used only when the ELF file has no function
     /// symbols at all).
     pub external: bool,
@@ -51,9 +50,9 @@ pub(crate) struct FuncCand<'a> {
 
 /// A variable the unit defines, proposed for a VAR of `.data..percpu`.
 #[derive(Debug)]
-pub(crate) struct VarCand<'a> {
+pub(crate) struct VarCand {
     /// The DIE's own `DW_AT_name` (not its specification's).
-    pub name: Option<&'a [u8]>,
+    pub name: Option<Box<[u8]>>,
     pub addr: u64,
     /// Local type index.
     pub ty: u32,
@@ -64,15 +63,15 @@ pub(crate) struct VarCand<'a> {
 
 /// One unit's records.
 #[derive(Debug, Default)]
-pub(crate) struct CuOut<'a> {
+pub(crate) struct CuOut {
     /// The type records, one after another.
     pub words: Vec<u32>,
     /// How many records `words` holds.
     pub count: u32,
     /// Local string table; offset 0 is "".
     pub strs: Vec<u8>,
-    pub funcs: Vec<FuncCand<'a>>,
-    pub vars: Vec<VarCand<'a>>,
+    pub funcs: Vec<FuncCand>,
+    pub vars: Vec<VarCand>,
 }
 
 struct Enc<'u, 'a> {
@@ -80,7 +79,7 @@ struct Enc<'u, 'a> {
     /// (DIE offset, local index or 0) sorted by offset.
     index: Vec<(DieRef, u32)>,
     strs: Vec<u8>,
-    str_map: HashMap<&'a [u8], u32>,
+    str_map: hashbrown::HashMap<&'a [u8], u32>,
     words: Vec<u32>,
 }
 
@@ -143,7 +142,56 @@ impl<'u, 'a> Enc<'u, 'a> {
 }
 
 /// Encodes one unit.
-pub(crate) fn encode_unit<'a>(unit: &Unit<'a>) -> CuOut<'a> {
+/// What BTF can hold of one type, checked before encoding (libbpf refuses
+/// the same when pahole adds such a type, and pahole stops).
+fn check(unit: &Unit<'_>) -> Result<()> {
+    let err = |off: DieRef, what: String| Error::Dwarf {
+        section: ".debug_info",
+        offset: unit.unit_start + off,
+        what,
+    };
+    let too_many = |n: usize| n > 0xffff;
+    for (off, t) in &unit.types {
+        let n = match t {
+            Ty::Composite { members, .. } => {
+                for m in members {
+                    if m.bitfield > 0xff || (m.bitfield != 0 && m.bit_offset > 0xff_ffff) {
+                        return Err(err(
+                            *off,
+                            format!(
+                                "member '{}': a {}-bit bitfield at bit {} does not fit BTF",
+                                String::from_utf8_lossy(m.name),
+                                m.bitfield,
+                                m.bit_offset
+                            ),
+                        ));
+                    }
+                }
+                members.len()
+            }
+            Ty::Enum { values, .. } => values.len(),
+            Ty::Proto {
+                params, varargs, ..
+            } => params.len() + *varargs as usize,
+            _ => 0,
+        };
+        if too_many(n) {
+            return Err(err(
+                *off,
+                format!("{n} members or parameters: BTF holds 65535"),
+            ));
+        }
+    }
+    for f in &unit.funcs {
+        if too_many(f.params.len() + f.varargs as usize) {
+            return Err(err(f.offset, "more than 65535 parameters".into()));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn encode_unit(unit: &Unit<'_>) -> Result<CuOut> {
+    check(unit)?;
     // Local ids: every type DIE but the ones BTF cannot express.
     let mut index = Vec::with_capacity(unit.types.len());
     let mut next = 1u32;
@@ -176,7 +224,7 @@ pub(crate) fn encode_unit<'a>(unit: &Unit<'a>) -> CuOut<'a> {
         unit,
         index,
         strs: vec![0],
-        str_map: HashMap::new(),
+        str_map: hashbrown::HashMap::new(),
         words: Vec::with_capacity(unit.types.len() * 4),
     };
     for (_, t) in &unit.types {
@@ -349,10 +397,15 @@ pub(crate) fn encode_unit<'a>(unit: &Unit<'a>) -> CuOut<'a> {
             _ => (f.ret, f.varargs),
         };
         let proto = e.proto(ret, &f.params, varargs);
-        let tags = f.decl_tags.iter().map(|&(c, v)| (c, e.str(v))).collect();
+        let tags = f
+            .param_tags
+            .iter()
+            .chain(&f.decl_tags)
+            .map(|&(c, v)| (c, e.str(v)))
+            .collect();
         funcs.push(FuncCand {
             tags,
-            name,
+            name: name.into(),
             external: f.external || origin.is_some_and(|o| o.external),
             proto,
         });
@@ -382,18 +435,18 @@ pub(crate) fn encode_unit<'a>(unit: &Unit<'a>) -> CuOut<'a> {
         let tags = v.decl_tags.iter().map(|&(c, t)| (c, e.str(t))).collect();
         vars.push(VarCand {
             tags,
-            name: v.name,
+            name: v.name.map(Box::from),
             addr: v.addr.unwrap_or(0),
             ty: e.id(ty),
             external,
         });
     }
 
-    CuOut {
+    Ok(CuOut {
         words: e.words,
         count,
         strs: e.strs,
         funcs,
         vars,
-    }
+    })
 }

@@ -3,7 +3,7 @@
 //! FUNCs (the first unit defining a name that the symbol table has as a
 //! function wins), then its per-CPU VARs; the `.data..percpu` DATASEC last.
 
-use std::collections::HashSet;
+use hashbrown::HashSet;
 
 use btf::dedup::Appender;
 
@@ -135,7 +135,7 @@ impl<'s, 'e> Joiner<'s, 'e> {
     }
 
     /// Appends one unit: its types, then its FUNCs, then its VARs.
-    pub(crate) fn add(&mut self, mut u: CuOut<'_>, app: &mut Appender) -> Result<()> {
+    pub(crate) fn add(&mut self, mut u: CuOut, app: &mut Appender) -> Result<()> {
         let syms = self.syms;
         let first_id = app.type_count();
         let id_off = first_id - 1;
@@ -156,16 +156,16 @@ impl<'s, 'e> Joiner<'s, 'e> {
             let wanted = if syms.functions.is_empty() {
                 f.external
             } else {
-                syms.functions.contains(f.name)
+                syms.functions.contains(&f.name[..])
             };
-            if !wanted || self.generated.contains(f.name) {
+            if !wanted || self.generated.contains(&f.name[..]) {
                 continue;
             }
             self.generated.insert(f.name.to_vec());
             patch(&mut f.proto, id_off);
             words.extend_from_slice(&f.proto);
             let proto_id = next_id;
-            let n = add_str(&mut strs, f.name);
+            let n = add_str(&mut strs, &f.name);
             words.extend_from_slice(&[n, info(kind::FUNC, 0, false), proto_id]);
             let func_id = next_id + 1;
             next_id += 2;
@@ -190,7 +190,7 @@ impl<'s, 'e> Joiner<'s, 'e> {
                 let (_, size, name) = syms.percpu[k];
                 // pahole: at offset 0 (where many special symbols sit) the
                 // DIE's own name must be the symbol's.
-                if addr == 0 && v.name != Some(name.as_bytes()) {
+                if addr == 0 && v.name.as_deref() != Some(name.as_bytes()) {
                     continue;
                 }
                 let n = add_str(&mut strs, name.as_bytes());
@@ -218,6 +218,17 @@ impl<'s, 'e> Joiner<'s, 'e> {
     pub(crate) fn finish(mut self, app: &mut Appender) -> Result<()> {
         if self.secinfo.is_empty() {
             return Ok(());
+        }
+        if self.secinfo.len() > 0xffff
+            || self
+                .secinfo
+                .iter()
+                .any(|&(_, off, size)| off.checked_add(size).is_none_or(|e| e > u32::MAX as u64))
+        {
+            return Err(crate::Error::Elf(format!(
+                ".data..percpu: {} variables, or one past 4 GiB: BTF cannot hold the DATASEC",
+                self.secinfo.len()
+            )));
         }
         self.secinfo.sort_by_key(|&(_, off, _)| off);
         // pahole sizes the section to the end of its last variable.

@@ -35,19 +35,19 @@ pub use error::{Error, Result};
 const DW_LANG_RUST: u16 = 0x1c;
 
 /// Units handed from the reading threads to the joining one.
-struct Pipeline<'a> {
+struct Pipeline {
     /// The next unit to read.
     next: usize,
     /// Units joined so far.
     joined: usize,
     /// Units read, waiting for their turn.
-    done: std::collections::BTreeMap<usize, UnitResult<'a>>,
+    done: std::collections::BTreeMap<usize, UnitResult>,
     /// The join failed or ended: readers stop.
     stop: bool,
 }
 
 /// One unit encoded, and whether it was skipped as Rust.
-type UnitResult<'a> = Result<(encode::CuOut<'a>, bool)>;
+type UnitResult = Result<(encode::CuOut, bool)>;
 
 /// How to encode.
 #[derive(Debug, Clone)]
@@ -85,9 +85,9 @@ pub struct Encoded {
     pub rust_units: usize,
     /// Types before deduplication.
     pub raw_types: u32,
-    /// Wall time of each phase: reading and encoding units, joining,
-    /// deduplicating.
-    pub phases: [std::time::Duration; 3],
+    /// Wall time of the two phases: units read, encoded and joined;
+    /// deduplicated and written.
+    pub phases: [std::time::Duration; 2],
 }
 
 /// Encodes the DWARF of `elf` into BTF.
@@ -97,32 +97,28 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
     } else {
         gimli::RunTimeEndian::Big
     };
+    // .debug_info is not given to gimli whole: each unit is read on its
+    // own (from the file when the ELF layer left the section there).
     let dwarf: cu::Dwarf<'_> = gimli::Dwarf::load(|id| {
-        Ok::<_, Error>(gimli::EndianSlice::new(elf.debug_section(id), endian))
+        let b = if id == gimli::SectionId::DebugInfo {
+            &[][..]
+        } else {
+            elf.debug_section(id)
+        };
+        Ok::<_, Error>(gimli::EndianSlice::new(b, endian))
     })?;
-    let mut headers = Vec::new();
-    let mut it = dwarf.units();
-    loop {
-        match it.next() {
-            Ok(Some(h)) => headers.push(h),
-            Ok(None) => break,
-            Err(e) => {
-                return Err(Error::Dwarf {
-                    section: ".debug_info",
-                    offset: headers
-                        .last()
-                        .map(|h: &gimli::UnitHeader<_>| unit_offset(h.offset()))
-                        .unwrap_or(0),
-                    what: format!("unit header: {e}"),
-                })
-            }
-        }
+    let units = unit_ranges(elf, endian)?;
+    if units.is_empty() {
+        // pahole fails too (it then looks for .BTF instead).
+        return Err(Error::Elf(
+            "no DWARF: .debug_info is absent or empty".into(),
+        ));
     }
     let threads = match opts.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     }
-    .clamp(1, headers.len().max(1));
+    .clamp(1, units.len().max(1));
     let (start_id, _) = match &opts.base {
         Some(b) => (b.type_count(), b.total_str_len()),
         None => (1, 0),
@@ -150,7 +146,7 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
         let i = {
             let Ok(mut p) = shared.lock() else { return };
             loop {
-                if p.stop || p.next >= headers.len() {
+                if p.stop || p.next >= units.len() {
                     return;
                 }
                 if p.next < p.joined + window {
@@ -164,13 +160,8 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
             p.next += 1;
             p.next - 1
         };
-        let r = cu::read_unit(&dwarf, headers[i], elf.little_endian).map(|u| {
-            if opts.exclude_rust && u.language == DW_LANG_RUST {
-                (encode::CuOut::default(), true)
-            } else {
-                (encode::encode_unit(&u), false)
-            }
-        });
+        let (start, len) = units[i];
+        let r = read_and_encode(elf, &dwarf, endian, start, len, opts.exclude_rust);
         if let Ok(mut p) = shared.lock() {
             p.done.insert(i, r);
         }
@@ -182,7 +173,7 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
             s.spawn(work);
         }
         let r = (|| {
-            for i in 0..headers.len() {
+            for i in 0..units.len() {
                 let r = {
                     let mut p = shared
                         .lock()
@@ -213,7 +204,6 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
     joined?;
     joiner.finish(&mut app)?;
     let t1 = std::time::Instant::now();
-    let t2 = t1;
     let raw_types = app.type_count() - start_id;
     let deduped = app.dedup()?;
     let e = if elf.little_endian {
@@ -222,17 +212,84 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
         Endian::Big
     };
     let btf = deduped.encode(e);
-    let t3 = std::time::Instant::now();
+    let t2 = std::time::Instant::now();
     Ok(Encoded {
         btf,
-        phases: [t1 - t0, t2 - t1, t3 - t2],
-        units: headers.len(),
+        phases: [t1 - t0, t2 - t1],
+        units: units.len(),
         rust_units,
         raw_types,
     })
 }
 
-/// A unit's offset in its section.
-pub(crate) fn unit_offset(o: gimli::UnitSectionOffset<usize>) -> u64 {
-    o.0 as u64
+/// Reads the unit at `start` (`len` bytes with its length field) and
+/// encodes it; `true` when it was skipped as Rust.
+fn read_and_encode(
+    elf: &elf::ElfInput<'_>,
+    dwarf: &cu::Dwarf<'_>,
+    endian: gimli::RunTimeEndian,
+    start: u64,
+    len: u64,
+    exclude_rust: bool,
+) -> UnitResult {
+    let bytes = elf.debug_info_at(start, len)?;
+    let derr = |what: String| Error::Dwarf {
+        section: ".debug_info",
+        offset: start,
+        what,
+    };
+    let header = gimli::DebugInfo::new(&bytes, endian)
+        .units()
+        .next()
+        .map_err(|e| derr(format!("unit header: {e}")))?
+        .ok_or_else(|| derr("no unit header".into()))?;
+    let u = cu::read_unit(dwarf, header, start, endian == gimli::RunTimeEndian::Little)?;
+    Ok(if exclude_rust && u.language == DW_LANG_RUST {
+        (encode::CuOut::default(), true)
+    } else {
+        (encode::encode_unit(&u)?, false)
+    })
+}
+
+/// Where each unit of `.debug_info` lies: (offset, length with its
+/// length field), read from the unit length fields alone.
+fn unit_ranges(elf: &elf::ElfInput<'_>, endian: gimli::RunTimeEndian) -> Result<Vec<(u64, u64)>> {
+    let total = elf.debug_info_len();
+    let mut out = Vec::new();
+    let mut at = 0u64;
+    let word = |b: &[u8]| -> u64 {
+        let mut v = 0u64;
+        for (i, &x) in b.iter().enumerate() {
+            v |= (x as u64)
+                << if endian == gimli::RunTimeEndian::Little {
+                    8 * i
+                } else {
+                    8 * (b.len() - 1 - i)
+                };
+        }
+        v
+    };
+    while at < total {
+        let err = |what: &str| Error::Dwarf {
+            section: ".debug_info",
+            offset: at,
+            what: what.into(),
+        };
+        let head = elf.debug_info_at(at, (total - at).min(12))?;
+        if head.len() < 4 {
+            return Err(err("unit length cut short"));
+        }
+        let len32 = word(&head[..4]);
+        let len = match len32 {
+            0xffff_ffff if head.len() == 12 => word(&head[4..12]).checked_add(12),
+            0xffff_ffff => return Err(err("64-bit unit length cut short")),
+            l if l >= 0xffff_fff0 => return Err(err("reserved unit length")),
+            l => Some(l + 4),
+        }
+        .filter(|&l| l <= total - at)
+        .ok_or_else(|| err("unit runs past the end of .debug_info"))?;
+        out.push((at, len));
+        at += len;
+    }
+    Ok(out)
 }

@@ -178,18 +178,9 @@ impl Store {
                     // void's name, or a string of the base
                     return Ok(off);
                 }
-                if let Some(&v) = seen.get(&off) {
-                    return Ok(v);
-                }
-                let bytes = src
-                    .str_bytes(crate::StrOffset(off))
-                    .ok_or(Error::BadStrings {
-                        offset: off as u64,
-                        why: "string offset past the string table",
-                    })?;
-                let v = start_str + pool.add(bytes);
-                seen.insert(off, v);
-                Ok(v)
+                intern(&mut pool, &mut seen, start_str, off, |o| {
+                    src.str_bytes(crate::StrOffset(o))
+                })
             },
         );
         self.pool = pool;
@@ -243,19 +234,10 @@ impl Store {
             if off == 0 {
                 return Ok(0);
             }
-            if let Some(&v) = seen.get(&off) {
-                return Ok(v);
-            }
-            let bytes = strs
-                .get(off as usize..)
-                .and_then(|t| t.iter().position(|&b| b == 0).map(|e| &t[..e]))
-                .ok_or(Error::BadStrings {
-                    offset: off as u64,
-                    why: "string offset past the string table",
-                })?;
-            let v = start_str + pool.add(bytes);
-            seen.insert(off, v);
-            Ok(v)
+            intern(&mut pool, &mut seen, start_str, off, |o| {
+                strs.get(o as usize..)
+                    .and_then(|t| t.iter().position(|&b| b == 0).map(|e| &t[..e]))
+            })
         };
         let mut res = Ok(());
         let mut i = 0;
@@ -369,6 +351,27 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The pool offset of input string `off` (`bytes` reads it), added to the
+/// pool the first time; `seen` remembers offsets already mapped.
+fn intern<'s>(
+    pool: &mut Pool,
+    seen: &mut HashMap<u32, u32>,
+    start_str: u32,
+    off: u32,
+    bytes: impl FnOnce(u32) -> Option<&'s [u8]>,
+) -> Result<u32> {
+    if let Some(&v) = seen.get(&off) {
+        return Ok(v);
+    }
+    let b = bytes(off).ok_or(Error::BadStrings {
+        offset: off as u64,
+        why: "string offset past the string table",
+    })?;
+    let v = start_str + pool.add(b);
+    seen.insert(off, v);
+    Ok(v)
 }
 
 /// Positions (word indices in the record) of the string offsets of a record,

@@ -14,6 +14,10 @@ pub(super) trait Source<'data> {
     fn len(&self) -> u64;
     /// The `size` bytes at `offset`; `what` names them in the error.
     fn bytes(&self, offset: u64, size: u64, what: &str) -> Result<Cow<'data, [u8]>, String>;
+    /// The file behind the source, for sections read later on demand.
+    fn file(&self) -> Option<&File> {
+        None
+    }
 }
 
 /// The error for a range past the end of the input.
@@ -59,6 +63,10 @@ impl FileSource {
 impl Source<'static> for FileSource {
     fn len(&self) -> u64 {
         self.len
+    }
+
+    fn file(&self) -> Option<&File> {
+        Some(&self.file)
     }
 
     fn bytes(&self, offset: u64, size: u64, what: &str) -> Result<Cow<'static, [u8]>, String> {
