@@ -79,7 +79,7 @@ pub struct Encoded {
     /// The deduplicated BTF, in the ELF file's byte order (split over the
     /// base when one was given).
     pub btf: Vec<u8>,
-    /// Compilation units read, and of them skipped as Rust.
+    /// Compilation units read (Rust ones included).
     pub units: usize,
     /// Units skipped by `--lang_exclude=rust`.
     pub rust_units: usize,

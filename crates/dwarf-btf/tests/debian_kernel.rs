@@ -7,14 +7,14 @@
 //! `fixtures/oracle/dwarf/kernel-6.1.0-56-cloud-amd64.summary`. Without the
 //! directory the test says so and checks nothing.
 
+mod common;
+use common::{counts, gen, summary};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use btf::graph::compare;
 use btf::Btf;
-use dwarf_btf::elf::{ElfInput, OpenOptions};
-use dwarf_btf::{encode, Options};
 
 const MODULES: &[&str] = &[
     "tcp_bbr",
@@ -40,52 +40,6 @@ fn kernel_dir() -> Option<PathBuf> {
     d.join("vmlinux").exists().then_some(d)
 }
 
-/// The recorded summary: block name -> (key -> value).
-fn summary() -> BTreeMap<String, BTreeMap<String, String>> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/oracle/dwarf/kernel-6.1.0-56-cloud-amd64.summary");
-    let text = std::fs::read_to_string(&p).expect("summary");
-    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let mut cur = String::new();
-    for line in text.lines() {
-        if let Some(name) = line.strip_prefix("== ") {
-            cur = name.to_owned();
-        } else if let Some((k, v)) = line.split_once(' ') {
-            out.entry(cur.clone())
-                .or_default()
-                .insert(k.to_owned(), v.to_owned());
-        }
-    }
-    out
-}
-
-fn gen(path: &Path, base: Option<Arc<Btf<'static>>>) -> Vec<u8> {
-    let open = OpenOptions {
-        lay_out: true,
-        lazy_debug_info: true,
-    };
-    let elf = ElfInput::open_with(path, open).unwrap_or_else(|e| panic!("{e}"));
-    let opts = Options {
-        base,
-        ..Options::default()
-    };
-    encode(&elf, &opts)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .btf
-}
-
-/// Per-kind counts of a (split) BTF's own types, with bpftool's names.
-fn counts(b: &Btf<'_>) -> BTreeMap<String, String> {
-    let mut m: BTreeMap<String, u32> = BTreeMap::new();
-    for t in b.types() {
-        *m.entry(t.kind().name().to_owned()).or_default() += 1;
-    }
-    let mut out: BTreeMap<String, String> =
-        m.into_iter().map(|(k, v)| (k, v.to_string())).collect();
-    out.insert("types".into(), b.local_type_count().to_string());
-    out
-}
-
 #[test]
 fn debian_vmlinux_and_modules_as_pahole_encodes_them() {
     let Some(dir) = kernel_dir() else {
@@ -94,7 +48,7 @@ fn debian_vmlinux_and_modules_as_pahole_encodes_them() {
         );
         return;
     };
-    let rec = summary();
+    let rec = summary("6.1.0-56-cloud-amd64");
     let pahole_block = &rec["vmlinux.pahole"];
 
     let ours = gen(&dir.join("vmlinux"), None);

@@ -14,13 +14,13 @@
 //! section starts at 0), not at section offset 0 (arm64's does not), so
 //! `this_cpu_vector`, first in arm64's `.data..percpu`, is encoded.
 
+mod common;
+use common::{counts, gen, summary};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use btf::Btf;
-use dwarf_btf::elf::{ElfInput, OpenOptions};
-use dwarf_btf::{encode, Options};
 
 /// Modules recorded for every kernel (scripts/fetch-more-kernels.sh).
 const MODULES: &[&str] = &["tcp_bbr", "sch_fq", "veth", "nf_conntrack", "overlay"];
@@ -31,52 +31,6 @@ fn kernel_dir(name: &str) -> Option<PathBuf> {
         .unwrap_or_else(|| PathBuf::from("/work/dl/kernels"));
     let d = root.join(name);
     (d.join("vmlinux").exists() && d.join("pahole/vmlinux.btf").exists()).then_some(d)
-}
-
-/// The recorded summary of kernel `name`: block name -> (key -> value).
-fn summary(name: &str) -> BTreeMap<String, BTreeMap<String, String>> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../../fixtures/oracle/dwarf/kernel-{name}.summary"));
-    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let mut cur = String::new();
-    for line in text.lines() {
-        if let Some(block) = line.strip_prefix("== ") {
-            cur = block.to_owned();
-        } else if let Some((k, v)) = line.split_once(' ') {
-            out.entry(cur.clone())
-                .or_default()
-                .insert(k.to_owned(), v.to_owned());
-        }
-    }
-    out
-}
-
-fn gen(path: &Path, base: Option<Arc<Btf<'static>>>) -> Vec<u8> {
-    let open = OpenOptions {
-        lay_out: true,
-        lazy_debug_info: true,
-    };
-    let elf = ElfInput::open_with(path, open).unwrap_or_else(|e| panic!("{e}"));
-    let opts = Options {
-        base,
-        ..Options::default()
-    };
-    encode(&elf, &opts)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .btf
-}
-
-/// Per-kind counts of a (split) BTF's own types, with bpftool's names.
-fn counts(b: &Btf<'_>) -> BTreeMap<String, String> {
-    let mut m: BTreeMap<String, u32> = BTreeMap::new();
-    for t in b.types() {
-        *m.entry(t.kind().name().to_owned()).or_default() += 1;
-    }
-    let mut out: BTreeMap<String, String> =
-        m.into_iter().map(|(k, v)| (k, v.to_string())).collect();
-    out.insert("types".into(), b.local_type_count().to_string());
-    out
 }
 
 /// Every kind count of `c` is the recorded block's, and no recorded kind
