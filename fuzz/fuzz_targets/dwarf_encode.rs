@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
         threads: 1,
         ..dwarf_btf::Options::default()
     };
-    let Ok(enc) = dwarf_btf::encode(&elf, &opts) else {
+    let Ok(enc) = dwarf_btf::encode(&elf, opts) else {
         return;
     };
     if let Err(e) = btf::Btf::parse(&enc.btf[..]) {

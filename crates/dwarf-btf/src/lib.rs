@@ -12,7 +12,7 @@
 //!
 //! ```no_run
 //! let elf = dwarf_btf::elf::ElfInput::open(std::path::Path::new("vmlinux"))?;
-//! let out = dwarf_btf::encode(&elf, &dwarf_btf::Options::default())?;
+//! let out = dwarf_btf::encode(&elf, dwarf_btf::Options::default())?;
 //! std::fs::write("vmlinux.btf", &out.btf)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -90,8 +90,10 @@ pub struct Encoded {
     pub phases: [std::time::Duration; 2],
 }
 
-/// Encodes the DWARF of `elf` into BTF.
-pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
+/// Encodes the DWARF of `elf` into BTF. The options are taken whole: the
+/// base BTF is let go as soon as the deduplication holds its own copy (a
+/// caller that keeps no other handle gets its memory back).
+pub fn encode(elf: &elf::ElfInput<'_>, opts: Options<'_>) -> Result<Encoded> {
     let endian = if elf.little_endian {
         gimli::RunTimeEndian::Little
     } else {
@@ -119,14 +121,15 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
         n => n,
     }
     .clamp(1, units.len().max(1));
-    let (start_id, _) = match &opts.base {
-        Some(b) => (b.type_count(), b.total_str_len()),
-        None => (1, 0),
-    };
-    let mut app = match &opts.base {
-        Some(base) => Appender::new_split(base)?,
+    let Options {
+        base, exclude_rust, ..
+    } = opts;
+    let start_id = base.as_ref().map_or(1, |b| b.type_count());
+    let mut app = match &base {
+        Some(b) => Appender::new_split(b)?,
         None => Appender::new(),
     };
+    drop(base);
     let syms = join::Symbols::new(elf);
     let mut joiner = join::Joiner::new(&syms);
 
@@ -161,7 +164,7 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: &Options<'_>) -> Result<Encoded> {
             p.next - 1
         };
         let (start, len) = units[i];
-        let r = read_and_encode(elf, &dwarf, endian, start, len, opts.exclude_rust);
+        let r = read_and_encode(elf, &dwarf, endian, start, len, exclude_rust);
         if let Ok(mut p) = shared.lock() {
             p.done.insert(i, r);
         }

@@ -39,7 +39,7 @@ fn encode_file(path: &Path, base: Option<&[u8]>, threads: usize, exclude_rust: b
         threads,
         exclude_rust,
     };
-    encode(&elf, &opts)
+    encode(&elf, opts)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .btf
 }
@@ -108,7 +108,7 @@ fn rust_units_skipped_unless_kept() {
 fn complex_floats_are_refused_as_pahole_refuses_them() {
     let path = bin("complex-gcc-dwarf5.o");
     let elf = ElfInput::open_laid_out(&path).expect("opens");
-    let err = encode(&elf, &Options::default()).expect_err("pahole 1.24 refuses _Complex");
+    let err = encode(&elf, Options::default()).expect_err("pahole 1.24 refuses _Complex");
     let msg = err.to_string();
     assert!(msg.contains("complex double"), "{msg}");
     assert!(msg.contains(".debug_info at offset 0x"), "{msg}");
@@ -152,7 +152,7 @@ fn damaged_dwarf_gives_errors_not_panics() {
             };
             let r = encode(
                 &elf,
-                &Options {
+                Options {
                     threads: 2,
                     ..Options::default()
                 },

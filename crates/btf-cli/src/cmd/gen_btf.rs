@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use btf::{Btf, ParseOptions};
+use btf::Btf;
 use dwarf_btf::elf::{ElfInput, OpenOptions};
 use dwarf_btf::{encode, Options};
 
-use crate::input::{read, resolve_path};
+use crate::input::resolve_path;
 
 /// Arguments of `btfx gen btf`.
 #[derive(clap::Args)]
@@ -69,18 +69,22 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             ));
         }
     }
-    let base_data = match &a.base {
+    // The base is read into memory the encoder owns (not mapped), so that
+    // it is given back once the deduplication has its copy.
+    let base = match &a.base {
         Some(b) => {
             let p = resolve_path(b);
-            Some((p, read(p)?))
+            let bytes = std::fs::read(p).map_err(|e| format!("{p}: {e}"))?;
+            let raw = if btf::is_elf(&bytes) {
+                btf::btf_section(&bytes)
+                    .map_err(|e| format!("{p}: {e}"))?
+                    .into_owned()
+            } else {
+                bytes
+            };
+            let btf = Btf::parse(raw).map_err(|e| format!("{p}: {e}"))?;
+            Some(Arc::new(btf))
         }
-        None => None,
-    };
-    let base = match &base_data {
-        Some((p, d)) => Some(Arc::new(
-            Btf::parse_any_with(d, None, ParseOptions::default())
-                .map_err(|e| format!("{p}: {e}"))?,
-        )),
         None => None,
     };
     // Only the debug sections and the symbol table are read, not the
@@ -98,7 +102,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         threads: a.threads,
         exclude_rust: !a.keep_rust,
     };
-    let enc = encode(&elf, &opts).map_err(|e| format!("{}: {e}", a.elf))?;
+    let enc = encode(&elf, opts).map_err(|e| format!("{}: {e}", a.elf))?;
     write_atomic(out, &enc.btf)?;
     if a.stats {
         eprintln!(

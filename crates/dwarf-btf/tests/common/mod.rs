@@ -40,7 +40,7 @@ pub fn gen(path: &Path, base: Option<Arc<Btf<'static>>>) -> Vec<u8> {
         base,
         ..Options::default()
     };
-    encode(&elf, &opts)
+    encode(&elf, opts)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .btf
 }
