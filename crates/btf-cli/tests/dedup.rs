@@ -2,23 +2,12 @@
 //! `btf__dedup` (fixtures/oracle/dedup/), either byte order, errors on
 //! damaged input, and the kernel accepting what it writes.
 
+mod common;
+use common::{btfx, root};
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
 use loader::sys::{self, Census};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn btfx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_btfx"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("btfx-dedup-cli-{}", std::process::id()));

@@ -2,22 +2,12 @@
 //! errors), the text report and the JSON one, on kernels, a kernel written
 //! in another order, a module over its base.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{btfx, root};
+use std::path::PathBuf;
+use std::process::Output;
 
 use btf::{Btf, Endian, TypeId};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn btfx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_btfx"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("btfx-diff-graph-{}", std::process::id()));

@@ -1,19 +1,9 @@
 //! `btfx gen btf`: pahole 1.24's bytes from the DWARF fixtures, split
 //! output over --base, and a failed run that leaves the output as it was.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn btfx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_btfx"))
-        .args(args)
-        .output()
-        .expect("btfx runs")
-}
+mod common;
+use common::{btfx, root};
+use std::path::PathBuf;
 
 fn path(rel: &str) -> String {
     root().join(rel).to_string_lossy().into_owned()

@@ -2,20 +2,9 @@
 //! scripts/record-mincore.sh), the batch mode over a directory of kernels,
 //! `--base` for module BTF, and exit codes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn btfx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_btfx"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod common;
+use common::{btfx, root};
+use std::path::PathBuf;
 
 fn fixture_objects() -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(root().join("fixtures/bpf"))
