@@ -164,7 +164,19 @@ pub fn encode(elf: &elf::ElfInput<'_>, opts: Options<'_>) -> Result<Encoded> {
             p.next - 1
         };
         let (start, len) = units[i];
-        let r = read_and_encode(elf, &dwarf, endian, start, len, exclude_rust);
+        // A bug that panics in one unit becomes that unit's error: the
+        // joining thread waits for every unit in turn and must not wait
+        // for one that never comes.
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            read_and_encode(elf, &dwarf, endian, start, len, exclude_rust)
+        }))
+        .unwrap_or_else(|_| {
+            Err(Error::Dwarf {
+                section: ".debug_info",
+                offset: start,
+                what: "internal error while encoding this unit".into(),
+            })
+        });
         if let Ok(mut p) = shared.lock() {
             p.done.insert(i, r);
         }
@@ -287,6 +299,10 @@ fn unit_ranges(elf: &elf::ElfInput<'_>, endian: gimli::RunTimeEndian) -> Result<
             0xffff_ffff if head.len() == 12 => word(&head[4..12]).checked_add(12),
             0xffff_ffff => return Err(err("64-bit unit length cut short")),
             l if l >= 0xffff_fff0 => return Err(err("reserved unit length")),
+            // Shorter than any unit header (DWARF 2: version, abbrev
+            // offset, address size): refused here, so that a section of
+            // zeros is not first listed as millions of empty units.
+            l if l < 7 => return Err(err("unit shorter than its header")),
             l => Some(l + 4),
         }
         .filter(|&l| l <= total - at)

@@ -355,6 +355,7 @@ impl Store {
 
 /// The pool offset of input string `off` (`bytes` reads it), added to the
 /// pool the first time; `seen` remembers offsets already mapped.
+#[inline]
 fn intern<'s>(
     pool: &mut Pool,
     seen: &mut HashMap<u32, u32>,
